@@ -1,0 +1,43 @@
+"""Touchbase: keep in touch with every customer, every day."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import cli, config, database, i18n, web
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .views import register_blueprints
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and wire the application: config, extensions, blueprints, CLI, error handlers."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    config.load(app, test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        timezone_selector=i18n.select_timezone,
+        default_translation_directories=str(ROOT / "app" / "translations"),
+    )
+    limiter.init_app(app)
+    with app.app_context():
+        database.configure_engine(db.engine)
+
+    register_blueprints(app)
+    web.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,54 @@
+"""Flask commands: ``flask users create``, ``flask demo seed``, ``flask tokens create``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from . import clock
+from .demo import demo_cli
+from .extensions import db
+from .kinds import Role
+from .models import Organization, Team
+from .operations import Conflict, Invalid
+from .operations import accounts
+
+users_cli = AppGroup("users", help="Manage users.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--name", required=True)
+@click.option("--org", "org_name", required=True, help="Organisation name; created when missing.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.rep.value)
+@click.option("--timezone", default="UTC")
+def create_user_command(email, password, name, org_name, role, timezone):
+    """Create a user, and the organisation and its team when missing."""
+    now = clock.now()
+    org = db.session.scalar(select(Organization).where(Organization.name == org_name))
+    if org is None:
+        org = Organization(name=org_name, created_at=now)
+        db.session.add(org)
+    team = db.session.scalar(select(Team).where(Team.organization == org).order_by(Team.id)) if org.id else None
+    if team is None:
+        team = Team(organization=org, name=org_name, created_at=now)
+        db.session.add(team)
+    try:
+        user = accounts.create_user(
+            db.session, organization=org, team=team, email=email, password=password,
+            name=name, role=Role(role), timezone=timezone, now=now,
+        )
+    except (Invalid, Conflict) as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email} in {org.name}.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

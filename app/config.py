@@ -1,0 +1,68 @@
+"""Configuration: defaults, then ``TOUCHBASE_*`` environment variables, then test overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+class Defaults:
+    """Development defaults; everything can be overridden by a ``TOUCHBASE_`` variable."""
+
+    ENV = "development"
+    SQLALCHEMY_DATABASE_URI = None  # set from the instance folder when not configured
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session (offline replays)
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("en", "de")
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    CSV_MAX_ROWS = 5000
+    INVITE_DAYS = 7
+    UNDO_SECONDS = 10
+    DEMO_PASSWORD = "touchbase-demo"
+
+
+def _instance_secret(instance: Path) -> str:
+    """Return a secret key kept in the instance folder, creating it once."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(app: Flask, test_config: dict | None) -> None:
+    """Load configuration into *app*; refuse to start a misconfigured production app."""
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env("TOUCHBASE")
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    production = app.config["ENV"] == "production"
+    if production:
+        if not app.config.get("SECRET_KEY"):
+            raise RuntimeError("TOUCHBASE_SECRET_KEY must be set in production.")
+        if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+            raise RuntimeError("TOUCHBASE_SQLALCHEMY_DATABASE_URI must be set in production.")
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+    else:
+        os.makedirs(app.instance_path, exist_ok=True)
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+        if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+            db_path = Path(app.instance_path) / "touchbase.sqlite"
+            app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"

@@ -1,0 +1,210 @@
+"""ORM models (SQLAlchemy 2.0 typed style)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from .clock import UTC
+from .extensions import db
+from .kinds import Direction, Role, Tier, TouchKind
+
+
+class UTCDateTime(TypeDecorator):
+    """An instant: rejects naive datetimes, stores UTC, returns aware UTC (also on SQLite)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):  # noqa: D102
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime given for a UTC column")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect):  # noqa: D102
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _enum(cls):
+    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e],
+                validate_strings=True)
+
+
+class Organization(db.Model):
+    """A company using Touchbase; every row of data belongs to exactly one."""
+
+    __tablename__ = "organization"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    teams: Mapped[list[Team]] = relationship(back_populates="organization")
+
+
+class Team(db.Model):
+    """A sales team, led by one or more coaches."""
+
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    organization: Mapped[Organization] = relationship(back_populates="teams")
+    members: Mapped[list[User]] = relationship(back_populates="team")
+
+
+class User(UserMixin, db.Model):
+    """A person: rep, coach or admin, with their personal settings."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.rep)
+    session_token: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    locale: Mapped[str | None] = mapped_column(String(8))
+    workdays: Mapped[str] = mapped_column(String(7), default="01234")
+    daily_goal: Mapped[int] = mapped_column(Integer, default=3)
+    day_start_hour: Mapped[int] = mapped_column(Integer, default=3)
+    evening_hour: Mapped[int] = mapped_column(Integer, default=18)
+    quiet_start_hour: Mapped[int] = mapped_column(Integer, default=21)
+    quiet_end_hour: Mapped[int] = mapped_column(Integer, default=8)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    organization: Mapped[Organization] = relationship()
+    team: Mapped[Team | None] = relationship(back_populates="members")
+
+    def get_id(self) -> str:
+        """Return the login id: user id and session token, so rotating the token logs out."""
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_coach(self) -> bool:
+        """Coaches and admins see their team."""
+        return self.role in (Role.coach, Role.admin)
+
+    @property
+    def workday_set(self) -> frozenset[int]:
+        """Return the workdays as weekday numbers (Monday = 0)."""
+        return frozenset(int(c) for c in self.workdays)
+
+
+class Customer(db.Model):
+    """A customer a rep keeps in touch with."""
+
+    __tablename__ = "customer"
+    __table_args__ = (Index("ix_customer_org_owner_active", "organization_id", "owner_id", "archived_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    tier: Mapped[Tier] = mapped_column(_enum(Tier), default=Tier.B)
+    cadence_days: Mapped[int] = mapped_column(Integer)
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_day: Mapped[date] = mapped_column(Date)
+    last_touch_day: Mapped[date | None] = mapped_column(Date)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    owner: Mapped[User] = relationship()
+
+
+class Touch(db.Model):
+    """One contact with a customer, counted for the rep's local day."""
+
+    __tablename__ = "touch"
+    __table_args__ = (
+        UniqueConstraint("user_id", "client_id"),
+        Index("ix_touch_user_day", "user_id", "local_day"),
+        Index("ix_touch_customer_day", "customer_id", "local_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    kind: Mapped[TouchKind] = mapped_column(_enum(TouchKind))
+    direction: Mapped[Direction] = mapped_column(_enum(Direction), default=Direction.out)
+    note: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    local_day: Mapped[date] = mapped_column(Date)
+    backfilled: Mapped[bool] = mapped_column(Boolean, default=False)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    customer: Mapped[Customer] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class Invite(db.Model):
+    """A single-use link that joins a person to a team as a rep."""
+
+    __tablename__ = "invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    team: Mapped[Team] = relationship()
+
+
+class ApiToken(db.Model):
+    """A personal access token for the JSON API; only its hash is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

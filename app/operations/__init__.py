@@ -1,0 +1,25 @@
+"""Write side: use cases that take a Session, flush, and return a result; the caller commits."""
+
+from __future__ import annotations
+
+
+class Invalid(Exception):
+    """Input failed validation; ``fields`` maps a field name to a translated message."""
+
+    def __init__(self, fields: dict[str, str], message: str | None = None):
+        super().__init__(message or "; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = {k: str(v) for k, v in fields.items()}
+        self.message = str(message) if message else None
+
+
+class NotFound(Exception):
+    """The object does not exist, or belongs to someone the actor may not see."""
+
+
+class Conflict(Exception):
+    """The request conflicts with the current state (e.g. an e-mail already taken)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.field = field

@@ -1,0 +1,213 @@
+"""Touches: log, edit, delete, undo — keeping each customer's last touch day current."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import clock
+from ..kinds import Direction, TouchKind
+from ..models import Customer, Touch, User
+from . import Invalid, NotFound
+from .customers import get_customer
+
+MAX_NOTE = 2000
+MAX_BACKFILL_DAYS = 2
+MAX_BACK = timedelta(days=3)
+MAX_AHEAD = timedelta(minutes=5)
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class LoggedTouch:
+    """A touch and whether this call created it (False for a replayed ``client_id``)."""
+
+    touch: Touch
+    created: bool
+
+
+def user_today(user: User, now: datetime):
+    """Return the user's local day at *now*."""
+    return clock.local_day(now, user.timezone, user.day_start_hour)
+
+
+def _clean_note(note: object, kind: TouchKind | None, errors: dict) -> str | None:
+    if note is None:
+        text = None
+    elif not isinstance(note, str):
+        errors["note"] = _l("Please enter text.")
+        return None
+    else:
+        text = note.strip() or None
+    if text and len(text) > MAX_NOTE:
+        errors["note"] = _l("A note can have at most %(n)d characters.", n=MAX_NOTE)
+    elif text and "\x00" in text:
+        errors["note"] = _l("This contains characters that cannot be stored.")
+    elif kind is TouchKind.other and not text:
+        errors["note"] = _l("Tell us what you did — be creative!")
+    return text
+
+
+def _clean_kind(kind: object, errors: dict) -> TouchKind | None:
+    try:
+        return TouchKind(kind)
+    except ValueError:
+        errors["kind"] = _l("Unknown kind of touch.")
+        return None
+
+
+def _clean_direction(direction: object, errors: dict) -> Direction:
+    try:
+        return Direction(direction or "out")
+    except ValueError:
+        errors["direction"] = _l("Direction must be “out” or “in”.")
+        return Direction.out
+
+
+def log_touch(
+    session: Session,
+    *,
+    user: User,
+    customer_id: object,
+    kind: object,
+    now: datetime,
+    note: object = None,
+    direction: object = None,
+    occurred_at: datetime | None = None,
+    days_back: int = 0,
+    client_id: object = None,
+) -> LoggedTouch:
+    """Log a touch by *user*; a repeated ``client_id`` returns the stored touch unchanged.
+
+    The touch counts for the rep's local day at the moment it happened, computed now with the
+    rep's current zone. *days_back* (0, 1 or 2) backfills "yesterday" or "2 days ago";
+    *occurred_at* (aware, at most 3 days back and 5 minutes ahead) gives the exact instant.
+    """
+    errors: dict[str, object] = {}
+    if client_id is not None and (not isinstance(client_id, str) or not CLIENT_ID.match(client_id)):
+        errors["client_id"] = _l("client_id must be 1–64 letters, digits, “_” or “-”.")
+    elif client_id is not None:
+        existing = session.scalar(select(Touch).where(Touch.user_id == user.id, Touch.client_id == client_id))
+        if existing is not None:
+            return LoggedTouch(existing, created=False)
+
+    kind_value = _clean_kind(kind, errors)
+    direction_value = _clean_direction(direction, errors)
+    note_text = _clean_note(note, kind_value, errors)
+    today = user_today(user, now)
+    if not isinstance(days_back, int) or isinstance(days_back, bool) or not 0 <= days_back <= MAX_BACKFILL_DAYS:
+        errors["days_back"] = _l("You can log a touch for today, yesterday or 2 days ago.")
+        days_back = 0
+    if occurred_at is not None:
+        if occurred_at.tzinfo is None:
+            errors["occurred_at"] = _l("The time needs a time zone offset, like 2026-11-27T09:30:00+01:00.")
+        elif occurred_at > now + MAX_AHEAD:
+            errors["occurred_at"] = _l("A touch cannot be in the future.")
+        elif occurred_at < now - MAX_BACK:
+            errors["occurred_at"] = _l("A touch can be logged at most 3 days back.")
+    try:
+        customer = get_customer(session, user, customer_id, include_archived=False)
+    except NotFound:
+        customer = None
+        errors["customer_id"] = _l("No such customer.")
+    if errors:
+        raise Invalid(errors)
+    assert customer is not None and kind_value is not None
+
+    if occurred_at is not None:
+        when = occurred_at.astimezone(clock.UTC)
+        day = clock.local_day(when, user.timezone, user.day_start_hour)
+    elif days_back:
+        day = today - timedelta(days=days_back)
+        local = clock.local_now(now, user.timezone)
+        when = (local - timedelta(days=days_back)).astimezone(clock.UTC)
+    else:
+        when, day = now, today
+    touch = Touch(
+        organization_id=user.organization_id,
+        user_id=user.id,
+        customer_id=customer.id,
+        kind=kind_value,
+        direction=direction_value,
+        note=note_text,
+        occurred_at=when,
+        local_day=day,
+        backfilled=day < today,
+        client_id=client_id,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(touch)
+            session.flush()
+    except IntegrityError:
+        # A concurrent request with the same client_id won the race: answer with its touch.
+        existing = session.scalar(select(Touch).where(Touch.user_id == user.id, Touch.client_id == client_id))
+        if existing is None:
+            raise
+        return LoggedTouch(existing, created=False)
+    if customer.last_touch_day is None or day > customer.last_touch_day:
+        customer.last_touch_day = day
+    session.flush()
+    return LoggedTouch(touch, created=True)
+
+
+def get_own_touch(session: Session, user: User, touch_id: object) -> Touch:
+    """Return one of *user*'s own touches that is not deleted, else raise NotFound."""
+    try:
+        tid = int(touch_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    if not 0 < tid < 2**63:
+        raise NotFound()
+    touch = session.scalar(
+        select(Touch).where(Touch.id == tid, Touch.user_id == user.id, Touch.deleted_at.is_(None))
+    )
+    if touch is None:
+        raise NotFound()
+    return touch
+
+
+def refresh_last_touch_day(session: Session, customer: Customer) -> None:
+    """Recompute a customer's last touch day from its touches that are not deleted."""
+    customer.last_touch_day = session.scalar(
+        select(func.max(Touch.local_day)).where(Touch.customer_id == customer.id, Touch.deleted_at.is_(None))
+    )
+
+
+def update_touch(session: Session, touch: Touch, *, kind: object, note: object, direction: object, now: datetime) -> Touch:
+    """Change a touch's kind, note or direction; its day stays as it was logged."""
+    errors: dict[str, object] = {}
+    kind_value = _clean_kind(kind, errors)
+    direction_value = _clean_direction(direction, errors)
+    note_text = _clean_note(note, kind_value, errors)
+    if errors:
+        raise Invalid(errors)
+    touch.kind = kind_value  # type: ignore[assignment]
+    touch.direction = direction_value
+    touch.note = note_text
+    touch.updated_at = now
+    session.flush()
+    return touch
+
+
+def delete_touch(session: Session, touch: Touch, *, now: datetime) -> Touch:
+    """Mark a touch deleted; it no longer counts for streaks or warmth."""
+    touch.deleted_at = now
+    session.flush()
+    refresh_last_touch_day(session, touch.customer)
+    session.flush()
+    return touch
+
+
+def undo_touch(session: Session, touch: Touch, *, now: datetime, window_seconds: int = 10) -> Touch:
+    """Take back a touch logged less than *window_seconds* ago."""
+    if now - touch.created_at > timedelta(seconds=window_seconds):
+        raise Invalid({"touch": _l("Too late to undo — you can still delete it from the timeline.")})
+    return delete_touch(session, touch, now=now)

@@ -1,0 +1,123 @@
+"""The daily streak, as specified in DESIGN.md ("Streak").
+
+Pure: takes the rep's active local days and ``today``; reads no clock and no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+MAX_FREEZES = 2
+FREEZE_EVERY = 7
+DEFAULT_WORKDAYS = frozenset({0, 1, 2, 3, 4})
+
+
+@dataclass(frozen=True)
+class StreakSummary:
+    """A rep's streak as of one day."""
+
+    current: int = 0
+    longest: int = 0
+    freezes: int = 0
+    frozen_days: tuple[date, ...] = ()
+    at_risk: bool = False
+    today_active: bool = False
+
+
+@dataclass
+class Walker:
+    """The streak walk's running state, advanced one day at a time."""
+
+    current: int = 0
+    longest: int = 0
+    freezes: int = 0
+    run_of_active: int = 0
+    frozen_days: list[date] = field(default_factory=list)
+
+    def step(self, day: date, *, active: bool, expected: bool, bonus: bool) -> None:
+        """Advance over one finished *day* (not today).
+
+        *expected* is true for a workday that is not an away day. An active day extends the
+        streak and every 7th consecutive one earns a freeze (at most 2 held); a missed expected
+        day spends a freeze or breaks the streak; any other day is neutral. A bonus freeze
+        (a rescued customer) is added after the day's own step.
+        """
+        if active:
+            self.current += 1
+            self.run_of_active += 1
+            if self.run_of_active % FREEZE_EVERY == 0:
+                self.freezes = min(MAX_FREEZES, self.freezes + 1)
+        elif expected:
+            if self.freezes > 0:
+                self.freezes -= 1
+                self.frozen_days.append(day)
+            else:
+                self.current = 0
+            self.run_of_active = 0
+        if bonus:
+            self.freezes = min(MAX_FREEZES, self.freezes + 1)
+        self.longest = max(self.longest, self.current)
+
+
+def _in_ranges(day: date, away: tuple[tuple[date, date], ...]) -> bool:
+    return any(first <= day <= last for first, last in away)
+
+
+def summarize(
+    active_days: Iterable[date],
+    *,
+    today: date,
+    workdays: frozenset[int] = DEFAULT_WORKDAYS,
+    away: Iterable[tuple[date, date]] = (),
+    bonus_freeze_days: Iterable[date] = (),
+) -> StreakSummary:
+    """Return the streak summary on *today*.
+
+    Walk the days from the first active day up to *today*, in order:
+
+    1. Active day: ``current += 1``; ``run_of_active += 1``; every 7th consecutive active day
+       earns a freeze (at most 2 held).
+    2. *today* and not active: nothing happens yet; the streak is *at risk* when today is a
+       workday, not away, and ``current > 0``.
+    3. A non-workday or an away day that is not active: neutral.
+    4. A missed workday: spend a freeze if one is held (the day goes into ``frozen_days``,
+       ``current`` is kept, ``run_of_active = 0``); otherwise ``current = 0`` and
+       ``run_of_active = 0``.
+    5. A day in *bonus_freeze_days* adds a freeze (at most 2 held), after that day's step.
+    6. ``longest = max(longest, current)`` after each day.
+
+    Active days after *today* are ignored.
+    """
+    active = {d for d in active_days if d <= today}
+    if not active:
+        return StreakSummary()
+    away_ranges = tuple(away)
+    bonus = set(bonus_freeze_days)
+    walker = Walker()
+    day = min(active)
+    one = timedelta(days=1)
+    while day < today:
+        expected = day.weekday() in workdays and not _in_ranges(day, away_ranges)
+        walker.step(day, active=day in active, expected=expected, bonus=day in bonus)
+        day += one
+    today_active = today in active
+    at_risk = False
+    if today_active:
+        walker.step(today, active=True, expected=True, bonus=today in bonus)
+    else:
+        at_risk = (
+            today.weekday() in workdays
+            and not _in_ranges(today, away_ranges)
+            and walker.current > 0
+        )
+        walker.step(today, active=False, expected=False, bonus=today in bonus)
+    return StreakSummary(
+        current=walker.current,
+        longest=walker.longest,
+        freezes=walker.freezes,
+        frozen_days=tuple(walker.frozen_days),
+        at_risk=at_risk,
+        today_active=today_active,
+    )

@@ -1,0 +1,12 @@
+"""Blueprints, one per feature."""
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every feature's blueprint."""
+    from . import api, auth, customers, settings, today, touches
+
+    for module in (auth, today, customers, touches, settings):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")

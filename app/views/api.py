@@ -1,0 +1,5 @@
+"""Api pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)

@@ -1,0 +1,5 @@
+"""Touches pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("touches", __name__)

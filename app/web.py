@@ -1,0 +1,125 @@
+"""Request plumbing: user loading, security headers, error pages, template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+
+from . import labels
+from .extensions import db, login_manager
+from .models import User
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; worker-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+)
+
+
+@login_manager.user_loader
+def load_user(login_id: str) -> User | None:
+    """Load the user of a session; a rotated session token makes old cookies worthless."""
+    user_id, _sep, token = login_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_token != token:
+        return None
+    return user
+
+
+def wants_json() -> bool:
+    """Tell whether the request is for the JSON API."""
+    return request.path.startswith("/api/")
+
+
+def api_error(status: int, code: str, message: str, fields: dict | None = None):
+    """Return the API's JSON error body with *status*."""
+    body: dict = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify(error=body), status
+
+
+def init_app(app: Flask) -> None:
+    """Install headers, error handlers and template helpers."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        from flask import redirect, url_for
+
+        if wants_json():
+            return api_error(401, "unauthorized", _("Please sign in."))
+        if request.headers.get("HX-Request") == "true":
+            response = app.response_class(status=401)
+            response.headers["HX-Redirect"] = url_for("auth.login")
+            return response
+        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if current_user.is_authenticated and not request.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=63072000")
+        return response
+
+    def _error(status: int, code: str, message: str):
+        if wants_json():
+            return api_error(status, code, message)
+        return render_template("errors/error.html", status=status, message=message), status
+
+    @app.errorhandler(400)
+    def _bad_request(_e):
+        return _error(400, "bad_request", _("The request could not be understood."))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_e):
+        return _error(400, "csrf", _("Your form expired. Please reload the page and try again."))
+
+    @app.errorhandler(404)
+    def _not_found(_e):
+        return _error(404, "not_found", _("Not found."))
+
+    @app.errorhandler(405)
+    def _method(_e):
+        return _error(405, "method_not_allowed", _("That action is not allowed here."))
+
+    @app.errorhandler(413)
+    def _too_large(_e):
+        return _error(413, "too_large", _("The upload is too large."))
+
+    @app.errorhandler(429)
+    def _too_many(_e):
+        return _error(429, "rate_limited", _("Too many attempts. Please wait a minute and try again."))
+
+    @app.errorhandler(500)
+    def _server_error(_e):
+        db.session.rollback()
+        return _error(500, "server_error", _("Something went wrong on our side. Nothing was saved."))
+
+    app.jinja_env.globals.update(
+        kind_label=labels.kind_label,
+        kind_icon=labels.kind_icon,
+        warmth_label=labels.warmth_label,
+        touch_kinds=labels.KINDS,
+        get_locale=get_locale,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def current_org_users():
+    """Return a select of the users in the current user's organisation."""
+    return select(User).where(User.organization_id == current_user.organization_id)

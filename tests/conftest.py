@@ -1,0 +1,168 @@
+"""Shared fixtures: the app on SQLite (default) or PostgreSQL (``TEST_DATABASE_URL``), factories."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db as _db
+from app.kinds import Role
+from app.models import Customer, Organization, Team, User
+from app.operations import accounts
+from app.operations.customers import CustomerInput, create_customer
+
+PASSWORD = "correct horse battery"
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """Return the test database URL: PostgreSQL when configured, else a fresh SQLite file."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def _app(database_url, tmp_path_factory):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": None,
+        }
+    )
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    return app
+
+
+def _wipe() -> None:
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    if _db.engine.dialect.name == "postgresql":
+        _db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            _db.session.execute(text(f'DELETE FROM "{table}"'))
+    _db.session.commit()
+
+
+@pytest.fixture
+def app(_app):
+    """The application, with an empty database for every test."""
+    _app.config.update(WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
+    with _app.app_context():
+        yield _app
+        _db.session.rollback()
+        _wipe()
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app):
+    """The database session of the app context."""
+    return _db.session
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """One argon2 hash, shared by all factory users (hashing is slow on purpose)."""
+    return accounts.hash_password(PASSWORD)
+
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_org(session):
+    """Factory: an organisation with one team."""
+
+    def make(name: str | None = None) -> Team:
+        org = Organization(name=name or f"Org {next(_seq)}", created_at=NOW)
+        team = Team(organization=org, name=org.name, created_at=NOW)
+        session.add_all([org, team])
+        session.flush()
+        return team
+
+    return make
+
+
+@pytest.fixture
+def make_user(session, make_org, password_hash):
+    """Factory: a user (rep by default) in a given team, or in a new organisation."""
+
+    def make(*, team: Team | None = None, role: Role = Role.rep, timezone: str = "Europe/Berlin",
+             name: str | None = None, email: str | None = None, **settings) -> User:
+        team = team or make_org()
+        n = next(_seq)
+        user = User(
+            organization_id=team.organization_id,
+            team_id=team.id,
+            email=email or f"user{n}@example.com",
+            name=name or f"User {n}",
+            password_hash=password_hash,
+            role=role,
+            session_token=accounts.new_session_token(),
+            timezone=timezone,
+            created_at=NOW,
+            **settings,
+        )
+        session.add(user)
+        session.flush()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_customer(session):
+    """Factory: a customer owned by a rep."""
+
+    def make(owner: User, name: str | None = None, *, now: datetime = NOW, **fields) -> Customer:
+        data = CustomerInput(name=name or f"Customer {next(_seq)}", **fields)
+        return create_customer(session, owner=owner, data=data, now=now)
+
+    return make
+
+
+@pytest.fixture
+def login(client, session):
+    """Sign a user in through the login form."""
+
+    def do(user: User, password: str = PASSWORD):
+        session.commit()
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return do
+
+
+def csrf_token_from(html: str) -> str:
+    """Extract a CSRF token from a rendered page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no csrf token in page"
+    return match.group(1)

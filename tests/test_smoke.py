@@ -1,0 +1,24 @@
+"""The app starts, pages answer, sign-in works."""
+
+
+def test_login_page_renders(client):
+    response = client.get("/login")
+    assert response.status_code == 200
+    assert b"Sign in" in response.data
+
+
+def test_today_requires_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_today_shows_streak_and_whom_to_touch(client, login, make_user, make_customer):
+    rep = make_user()
+    make_customer(rep, "Müller AG", tier="A")
+    login(rep)
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Müller AG" in html
+    assert 'data-testid="streak-count">0<' in html
