@@ -21,22 +21,22 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 	touch $@
 
 translations: $(VENV)/.runtime
-	$(BIN)/pybabel compile --use-fuzzy -q -d app/translations
+	$(BIN)/pybabel -q compile --use-fuzzy -d app/translations
 
 ## Extract new strings and merge them into the catalogues (then translate app/translations/de).
 messages: $(VENV)/.runtime
 	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot app templates
-	$(BIN)/pybabel update -q -N -i app/translations/messages.pot -d app/translations
+	$(BIN)/pybabel -q update -N -i app/translations/messages.pot -d app/translations
 
 run: $(VENV)/.runtime translations
 	$(FLASK) db upgrade
-	$(FLASK) demo seed
+	$(FLASK) demo seed --url http://$(HOST):$(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev translations test-sqlite test-postgres
 
 test-sqlite:
-	$(BIN)/python -m pytest -q
+	TEST_DATABASE_URL= $(BIN)/python -m pytest -q
 
 ## Runs only when TEST_DATABASE_URL points at a PostgreSQL database (CI sets it).
 test-postgres:

@@ -12,8 +12,8 @@ from .demo import demo_cli
 from .extensions import db
 from .kinds import Role
 from .models import Organization, Team
-from .operations import Conflict, Invalid
-from .operations import accounts
+from .operations import Conflict, Invalid, NotFound
+from .operations import accounts, tokens
 
 users_cli = AppGroup("users", help="Manage users.")
 
@@ -48,7 +48,28 @@ def create_user_command(email, password, name, org_name, role, timezone):
     click.echo(f"Created {user.role.value} {user.email} in {org.name}.")
 
 
+tokens_cli = AppGroup("tokens", help="Manage personal access tokens for the JSON API.")
+
+
+@tokens_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="CLI", show_default=True, help="A name to recognise the token by.")
+def create_token_command(email, name):
+    """Create an API token for the user with EMAIL and print it (it is shown only once)."""
+    try:
+        new = tokens.create_token_for_email(db.session, email, name=name, now=clock.now())
+    except NotFound:
+        db.session.rollback()
+        raise click.ClickException(f"No user with the e-mail address {email!r}.") from None
+    except Invalid as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(new.plaintext)
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)
     app.cli.add_command(demo_cli)

@@ -1,12 +1,574 @@
-"""Demo data for ``make run`` (placeholder until the demo seed lands)."""
+"""Demo data for ``make run``: one organisation, a coach, four reps and 90 days of touches.
+
+``flask demo seed`` fills an empty database (no users at all) with a sales team whose history
+looks alive on any day it is run: every date is relative to ``now``, and a fixed random seed
+makes the same ``now`` always give the same data. Touches are written directly (``log_touch``
+only accepts three days back), each with ``occurred_at`` from a plausible local wall time in
+the rep's zone and ``local_day`` from ``app.clock``, exactly as logging would have stored them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from . import clock, queries
+from .extensions import db
+from .kinds import Direction, Role, Tier, TouchKind
+from .models import Customer, Organization, Team, Touch, User
+from .operations import accounts
+from .warmth import default_cadence
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
+ORG_NAME = "Nordlicht Vertrieb GmbH"
+TEAM_NAME = "Vertrieb DACH & USA"
+HISTORY_DAYS = 90
+SEED = 20261127
+DEFAULT_URL = "http://127.0.0.1:5000"
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """How a person's active days look, counted back from today.
+
+    The *offset* most recent workdays are missed, then *streak* workdays are all active, then
+    *gap* workdays are missed (three misses break a streak even with two freezes held); every
+    other workday is active with probability *rate*, a weekend day with *weekend_rate*. Nothing
+    happens in the last *silent_days* calendar days; *today* says whether today has touches
+    (only those already in the past at seeding time).
+    """
+
+    offset: int = 0
+    streak: int = 0
+    gap: int = 0
+    rate: float = 0.85
+    weekend_rate: float = 0.05
+    silent_days: int = 0
+    today: bool = True
+    per_day: tuple[int, ...] = (10, 25, 35, 20, 10)  # weights for 1..5 touches a day
+
+
+@dataclass(frozen=True)
+class Person:
+    """A demo user and the shape of their history."""
+
+    name: str
+    email: str
+    role: Role
+    timezone: str
+    locale: str | None
+    daily_goal: int
+    pattern: Pattern
+    story: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A demo customer.
+
+    *plan* shapes the end of its history: ``green`` (touched as cadence asks), ``warming``
+    (last touch between 70 % and 100 % of its cadence ago), ``quiet`` (last touch
+    *quiet_for* days ago, beyond its cadence), ``paused`` (asked for a break), ``new`` (a fresh
+    lead without touches yet).
+    """
+
+    name: str
+    company: str
+    domain: str
+    phone: str
+    tier: Tier
+    notes: str
+    cadence: int | None = None
+    plan: str = "green"
+    quiet_for: int = 0
+    likes: tuple[TouchKind, ...] = ()
+
+
+A, B, C = Tier.A, Tier.B, Tier.C
+K = TouchKind
+
+PEOPLE: tuple[Person, ...] = (
+    Person("Katrin Albers", "katrin@nordlicht.example", Role.coach, "Europe/Berlin", None, 2,
+           Pattern(rate=0.55, weekend_rate=0.0, per_day=(60, 35, 5)), "coach, two key accounts"),
+    Person("Lena Hoffmann", "lena@nordlicht.example", Role.rep, "Europe/Berlin", "de", 3,
+           Pattern(streak=50, rate=0.8, weekend_rate=0.06), "long streak"),
+    Person("Luca Brunner", "luca@nordlicht.example", Role.rep, "Europe/Zurich", "de", 3,
+           Pattern(streak=12, gap=3), "12-workday streak"),
+    Person("Emma Clarke", "emma@nordlicht.example", Role.rep, "Europe/Vienna", "en", 2,
+           Pattern(offset=1, streak=3, gap=3, today=False), "missed yesterday"),
+    Person("Mike Sullivan", "mike@nordlicht.example", Role.rep, "America/New_York", "en", 3,
+           Pattern(silent_days=8, today=False), "quiet for a week"),
+)
+
+CONTACTS: dict[str, tuple[Contact, ...]] = {
+    "katrin@nordlicht.example": (
+        Contact("Heinrich Albrecht", "Albrecht Gruppe Holding AG", "albrecht-gruppe.example", "+49 69 9799 4410", A,
+                "Rahmenvertrag für die ganze Gruppe, Chefsache. Quartalsgespräch immer persönlich."),
+        Contact("Ingrid Sommer", "Sommer Retail AG", "sommer-retail.example", "+49 211 8820 115", B,
+                "Vorständin Einkauf. Schätzt kurze, handschriftliche Grüße.", likes=(K.letter,)),
+    ),
+    "lena@nordlicht.example": (
+        Contact("Dr. Markus Krüger", "Krüger Maschinenbau GmbH", "krueger-maschinenbau.example", "+49 521 4471 203", A,
+                "Geschäftsführer. Entscheidet schnell, mag kurze Telefonate vor 9 Uhr.", likes=(K.call,)),
+        Contact("Sabine Vogt", "Vogt & Söhne Logistik KG", "vogt-logistik.example", "+49 40 66969 412", A,
+                "Einkaufsleiterin. Bevorzugt E-Mail, antwortet meist am selben Tag.", likes=(K.email,)),
+        Contact("Anja Schulte", "Schulte Medizintechnik AG", "schulte-medtech.example", "+49 7461 9630 58", A,
+                "Neues Werk in Tuttlingen ab Q2. Will über Wartungsverträge sprechen.", likes=(K.visit, K.video)),
+        Contact("Thomas Becker", "Brauerei Becker", "brauerei-becker.example", "+49 951 2231 90", B,
+                "Familienbetrieb in vierter Generation. Labrador Bruno kommt zu jedem Termin mit.",
+                cadence=10, likes=(K.walk, K.coffee)),
+        Contact("Jörg Lehmann", "Lehmann Bau GmbH", "lehmann-bau.example", "+49 341 5580 17", B,
+                "Bauleiter, tagsüber auf der Baustelle — am besten per Nachricht.", likes=(K.message,)),
+        Contact("Claudia Neumann", "Stadtwerke Rheinfeld GmbH", "stadtwerke-rheinfeld.example", "+49 721 3304 266", B,
+                "Ausschreibung im Herbst; Budget wird im Sommer festgelegt.", plan="warming"),
+        Contact("Martin Wolf", "Wolf Elektrotechnik GmbH", "wolf-elektro.example", "+49 351 4870 33", B,
+                "Werksumbau — hat um Funkstille bis nach der Inbetriebnahme gebeten.", plan="paused"),
+        Contact("Frank Weber", "Weber Druck & Medien", "weber-druck.example", "+49 221 4710 385", C,
+                "Früher Stammkunde, nach dem Eigentümerwechsel aus den Augen verloren.", plan="quiet", quiet_for=64),
+        Contact("Petra Schmitt", "Hotel Seeblick", "hotel-seeblick.example", "+49 7531 9150 0", C,
+                "Inhaberin. Trifft sich gern auf einen Kaffee auf der Terrasse.", likes=(K.coffee,)),
+        Contact("Julia Braun", "Braun Feinkost GmbH", "braun-feinkost.example", "+49 89 99998 217", C,
+                "Saisonales Geschäft; vor Weihnachten engmaschiger melden.", cadence=21),
+    ),
+    "luca@nordlicht.example": (
+        Contact("Reto Keller", "Keller Präzisionsteile AG", "keller-praezision.example", "+41 52 214 33 10", A,
+                "Technischer Leiter. Besuch in Winterthur lohnt sich immer.", likes=(K.visit,)),
+        Contact("Nicole Huber", "Alpkäserei Huber AG", "alpkaeserei-huber.example", "+41 41 610 22 75", A,
+                "Expandiert nach Deutschland, braucht Logistikpartner."),
+        Contact("Corinne Favre", "Favre Horlogerie Sàrl", "favre-horlogerie.example", "+41 32 913 40 08", A,
+                "Spricht lieber Französisch. Wöchentlicher Kurzabgleich vereinbart.", cadence=5, likes=(K.video,)),
+        Contact("Stefan Meier", "Meier Holzbau GmbH", "meier-holzbau.example", "+41 71 222 58 40", B,
+                "Wandert gern — letzte Besprechung auf dem Säntis-Weg.", likes=(K.walk,)),
+        Contact("Barbara Frei", "Frei Treuhand AG", "frei-treuhand.example", "+41 41 728 15 90", B,
+                "Sehr formell. Briefe mit Unterschrift kommen gut an.", cadence=10, likes=(K.letter,)),
+        Contact("Daniel Baumann", "Baumann Logistik AG", "baumann-logistik.example", "+41 61 270 44 12", B,
+                "Hat nach Preisrunde nichts mehr von sich hören lassen.", plan="quiet", quiet_for=23),
+        Contact("Marco Rossi", "Rossi Costruzioni SA", "rossi-costruzioni.example", "+41 91 922 61 30", C,
+                "Tessin; Termine am besten nach der Mittagspause.", plan="warming"),
+        Contact("Sandra Gerber", "Hotel Bellevue Interlaken", "bellevue-interlaken.example", "+41 33 822 19 45", C,
+                "Lädt jedes Jahr zum Sommerfest ein.", likes=(K.event,)),
+        Contact("Urs Widmer", "Widmer Landtechnik AG", "widmer-landtechnik.example", "+41 31 839 70 66", C,
+                "Saisonbetrieb: Frühjahr und Herbst sind Hochsaison."),
+        Contact("Fabienne Schmid", "Schmid Apotheken AG", "schmid-apotheken.example", "+41 44 380 52 21", B,
+                "Neuer Kontakt von der Messe in Basel — Erstgespräch vereinbaren.", plan="new"),
+    ),
+    "emma@nordlicht.example": (
+        Contact("Mag. Elisabeth Gruber", "Gruber Kunststofftechnik GmbH", "gruber-kunststoff.example", "+43 732 7781 12", A,
+                "Head of purchasing. Likes numbers first, small talk later.", likes=(K.email, K.video)),
+        Contact("Wolfgang Pichler", "Pichler Holz & Bau GmbH", "pichler-holzbau.example", "+43 316 8204 55", A,
+                "Owner. Prefers a visit on site in Graz over any call.", likes=(K.visit,)),
+        Contact("Sabine Fuchs", "Fuchs Medizinprodukte GmbH", "fuchs-medizin.example", "+43 1 5032 870", A,
+                "On a three-month sabbatical; her deputy asked us to pause.", plan="paused"),
+        Contact("Andrea Wimmer", "Hotel Alpenrose", "alpenrose-kitzbuehel.example", "+43 5356 6427 0", B,
+                "Family hotel in Kitzbühel. Coffee on the terrace is a tradition.", likes=(K.coffee,)),
+        Contact("Christian Steiner", "Steiner Metallbau KG", "steiner-metallbau.example", "+43 662 8741 39", B,
+                "Went silent after the budget freeze.", plan="quiet", quiet_for=19),
+        Contact("Katharina Moser", "Moser Feinkost GmbH", "moser-feinkost.example", "+43 1 7124 466", B,
+                "Sends a gift basket at Christmas — return the favour.", likes=(K.gift,)),
+        Contact("Georg Bauer", "Bauer Transporte GmbH", "bauer-transporte.example", "+43 2742 3511 80", B,
+                "Fleet renewal planned for next year.", plan="warming"),
+        Contact("Lukas Hofer", "Hofer Elektro GmbH", "hofer-elektro.example", "+43 512 5870 24", C,
+                "Small account, but recommends us to others.", plan="quiet", quiet_for=41),
+        Contact("Maria Leitner", "Weingut Leitner", "weingut-leitner.example", "+43 2732 8630 5", C,
+                "Winery in Krems. Invite her to the autumn tasting.", cadence=45, likes=(K.event, K.letter)),
+        Contact("Peter Eder", "Druckerei Eder", "druckerei-eder.example", "+43 463 5120 77", C,
+                "Print shop; quick questions by message work best.", likes=(K.message,)),
+    ),
+    "mike@nordlicht.example": (
+        Contact("Jennifer Walsh", "Harborview Logistics Inc.", "harborview-logistics.example", "+1 973 555 0142", A,
+                "VP Operations. Quarterly business review every March, June, September, December."),
+        Contact("David Kim", "Brightline Dental Group", "brightline-dental.example", "+1 718 555 0117", A,
+                "Opening two new practices; wants a rollout plan.", likes=(K.video,)),
+        Contact("Emily Chen", "Chen Media Partners", "chenmedia.example", "+1 212 555 0163", A,
+                "Fast mover, answers texts within minutes.", likes=(K.message,)),
+        Contact("Robert Hayes", "Hayes & Brennan Architects LLP", "hayesbrennan.example", "+1 617 555 0108", B,
+                "Walks his dog in Central Park on Fridays — join him.", likes=(K.walk,)),
+        Contact("Michael O'Connor", "O'Connor Construction LLC", "oconnor-construction.example", "+1 914 555 0189", B,
+                "Bids season starts in spring."),
+        Contact("James Patel", "Patel Pharmacy Group", "patelpharmacy.example", "+1 201 555 0134", B,
+                "Decides with his two brothers; send summaries in writing.", likes=(K.email, K.letter)),
+        Contact("Lisa Rossi", "Rossi Family Restaurants", "rossirestaurants.example", "+1 201 555 0176", B,
+                "Five locations in Hoboken and Jersey City. Lunch meetings only.", likes=(K.coffee, K.visit)),
+        Contact("Maria Gonzalez", "Sunrise Bakery Co.", "sunrisebakery.example", "+1 718 555 0151", C,
+                "Early riser — call before 8 am, never after lunch."),
+        Contact("Sarah Thompson", "Hudson Valley Orchards", "hudsonvalleyorchards.example", "+1 845 555 0129", C,
+                "Harvest season keeps her busy; a letter reaches her best.", cadence=60, plan="quiet", quiet_for=68),
+        Contact("Kevin Murphy", "Murphy Marine Supply", "murphymarine.example", "+1 631 555 0195", C,
+                "Invite him to the boat show again.", likes=(K.event,)),
+    ),
+}
+
+# Calls and e-mails are everyday; letters, visits, coffee and walks are rarer and worth more.
+KIND_WEIGHTS = {
+    K.call: 30, K.email: 27, K.message: 11, K.video: 8, K.visit: 6, K.coffee: 5,
+    K.letter: 4, K.other: 3, K.walk: 2, K.gift: 2, K.event: 2,
+}
+WEEKEND_KINDS = {K.message: 5, K.email: 3, K.event: 2, K.walk: 1, K.other: 1}
+INBOUND_SHARE = {K.call: 0.3, K.email: 0.35, K.message: 0.3, K.video: 0.15, K.event: 0.2}
+# Local wall-clock windows (start hour, end hour) in which a kind of touch plausibly happens.
+HOURS = {
+    K.call: ((8, 18),), K.email: ((7, 19),), K.message: ((7, 20),), K.video: ((8, 18),),
+    K.letter: ((9, 17),), K.visit: ((9, 16),), K.coffee: ((9, 11), (14, 16)),
+    K.walk: ((7, 8), (12, 13), (17, 19)), K.gift: ((10, 16),), K.event: ((17, 21),), K.other: ((8, 18),),
+}
+
+NOTES: dict[str, dict[TouchKind, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "de": {
+        K.call: (("Kurz zum Liefertermin telefoniert.", "Nachgefragt, wie die Einführung läuft.",
+                  "Quartalsgespräch — alles im grünen Bereich.", "Angebot besprochen, Rückmeldung bis Freitag.",
+                  "Nur kurz Hallo gesagt, war im Stress."),
+                 ("Kunde hat zurückgerufen — Frage zur Rechnung.", "Anruf wegen Nachbestellung.",
+                  "Hat angerufen, um sich für den schnellen Service zu bedanken.")),
+        K.email: (("Protokoll der Besprechung geschickt.", "Fachartikel weitergeleitet, der passt.",
+                   "Angebot nachgereicht.", "Terminvorschläge für nächste Woche geschickt."),
+                  ("Anfrage zu Lieferzeiten beantwortet.", "Kunde schickt neue Mengenplanung.",
+                   "Rückfrage zum Vertrag, gleich beantwortet.")),
+        K.message: (("Kurze Nachricht: Glückwunsch zum Messeauftritt!", "Foto vom Lieferstand geschickt.",
+                     "Per Nachricht an den Termin erinnert."),
+                    ("Kurze Frage per Nachricht beantwortet.", "Hat ein Foto von der neuen Halle geschickt.")),
+        K.video: (("Videocall zur Projektplanung.", "Kurzer Videoabgleich mit dem Team des Kunden.",
+                   "Produktdemo per Video."),
+                  ("Kunde hat spontan zum Videocall eingeladen.",)),
+        K.visit: (("Vor Ort: neue Halle besichtigt.", "Besuch mit Musterkoffer.",
+                   "Jahresgespräch in der Firma, sehr offen."), ()),
+        K.coffee: (("Kaffee und Kuchen im besten Café der Stadt.", "Espresso nach dem Termin, privat geplaudert.",
+                    "Frühstück vor der Messe."), ()),
+        K.walk: (("Runde mit dem Hund am Fluss — bestes Gespräch seit Monaten.",
+                  "Mittagsspaziergang statt Besprechungsraum.", "Abendrunde mit Bruno und dem Kunden."), ()),
+        K.letter: (("Handgeschriebene Karte zum Firmenjubiläum.", "Dankesbrief nach dem Auftrag.",
+                    "Persönlicher Brief mit dem Jahresrückblick."), ()),
+        K.gift: (("Kleines Präsent zum Geburtstag vorbeigebracht.", "Regionale Spezialitäten geschickt.",
+                  "Buch zum Thema Führung geschenkt."), ()),
+        K.event: (("Gemeinsam auf der Fachmesse.", "Zum Sommerfest eingeladen.", "Beim Kundenabend getroffen."),
+                  ("Kunde hat uns zur Hausmesse eingeladen.",)),
+        K.other: (("Beitrag des Kunden auf LinkedIn kommentiert.", "Podcast-Folge empfohlen, die passt.",
+                   "Beim Firmenlauf angefeuert.", "Kontakt zu einem Lieferanten vermittelt."), ()),
+    },
+    "en": {
+        K.call: (("Quick call about the delivery date.", "Checked in on how the rollout is going.",
+                  "Quarterly check-in — all good.", "Went through the quote, answer by Friday.",
+                  "Just said hello, they were swamped."),
+                 ("Customer called back about the invoice.", "Called in a reorder.",
+                  "Called to say thanks for the quick fix.")),
+        K.email: (("Sent the meeting notes.", "Forwarded an article that fits their project.",
+                   "Sent the revised quote.", "Proposed meeting times for next week."),
+                  ("Answered their question about lead times.", "They sent the new volume forecast.",
+                   "Contract question, answered right away.")),
+        K.message: (("Short message: congrats on the trade show!", "Sent a photo of the shipment.",
+                     "Reminder about tomorrow's meeting."),
+                    ("Answered a quick question by text.", "They sent a photo of the new warehouse.")),
+        K.video: (("Video call on the project plan.", "Short video sync with their team.",
+                   "Product demo over video."),
+                  ("They invited us to a spontaneous video call.",)),
+        K.visit: (("On site: toured the new plant.", "Visit with the sample case.",
+                   "Annual review at their office, very open."), ()),
+        K.coffee: (("Coffee and cake at the best café in town.", "Espresso after the meeting, personal chat.",
+                    "Breakfast before the trade show."), ()),
+        K.walk: (("Walk with the dog along the river — best talk in months.",
+                  "Lunchtime walk instead of a meeting room.", "Evening walk in the park with the customer."), ()),
+        K.letter: (("Handwritten card for their company anniversary.", "Thank-you letter after the order.",
+                    "Personal letter with the year in review."), ()),
+        K.gift: (("Dropped off a small birthday present.", "Sent a box of local treats.",
+                  "Gave them a book on leadership."), ()),
+        K.event: (("Met at the trade fair.", "Invited them to the summer party.", "Met at our customer evening."),
+                  ("They invited us to their open house.",)),
+        K.other: (("Commented on their LinkedIn post.", "Recommended a podcast episode that fits.",
+                   "Cheered them on at the city run.", "Introduced them to a supplier."), ()),
+    },
+}
+
+
+@dataclass
+class _Plan:
+    """A customer being planned: its row and the limits on when it may be touched."""
+
+    contact: Contact
+    customer: Customer
+    cadence: int
+    first_day: date  # touches only from this day on
+    last_day: date | None = None  # no touches after this day
+    forced_day: date | None = None  # always touched on this day
+    touched: date | None = None
+    days: list[date] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    """What seeding created."""
+
+    organization: Organization
+    users: tuple[User, ...]
+    customers: int
+    touches: int
+
+
+def _local_instant(day: date, hour: int, minute: int, tz: str) -> datetime:
+    """Return the aware UTC instant of a local wall time; hours used here never fall in a DST gap."""
+    return datetime.combine(day, time(hour, minute), tzinfo=clock.zone(tz)).astimezone(clock.UTC)
+
+
+def _workdays_before(today: date, first: date, workdays: frozenset[int]) -> list[date]:
+    """Return the workdays from *first* up to the day before *today*, newest first."""
+    days, day = [], today - timedelta(days=1)
+    while day >= first:
+        if day.weekday() in workdays:
+            days.append(day)
+        day -= timedelta(days=1)
+    return days
+
+
+def _active_days(rng: random.Random, pattern: Pattern, *, today: date, first: date,
+                 workdays: frozenset[int]) -> list[date]:
+    """Return the days with touches for one person, oldest first, following *pattern*."""
+    recent = _workdays_before(today, first, workdays)
+    fixed_end = pattern.offset + pattern.streak + pattern.gap
+    active: set[date] = set()
+    for i, day in enumerate(recent):
+        if i < fixed_end:
+            if pattern.offset <= i < pattern.offset + pattern.streak:
+                active.add(day)
+        elif rng.random() < pattern.rate:
+            active.add(day)
+    # A weekend touch after the most recent missed workday would restart a broken streak.
+    weekend_limit = recent[pattern.offset - 1] if pattern.offset and len(recent) >= pattern.offset else today
+    day = first
+    while day < today:
+        if day.weekday() not in workdays and day < weekend_limit and rng.random() < pattern.weekend_rate:
+            active.add(day)
+        day += timedelta(days=1)
+    if pattern.today and today.weekday() in workdays:
+        active.add(today)
+    if pattern.silent_days:
+        active = {d for d in active if (today - d).days >= pattern.silent_days}
+    return sorted(active)
+
+
+def _pick_customers(rng: random.Random, plans: list[_Plan], day: date, count: int) -> list[_Plan]:
+    """Pick whom a person touched on *day*: forced ones first, then the most overdue, by chance."""
+    chosen = [p for p in plans if p.forced_day == day]
+    pool = [
+        p for p in plans
+        if p not in chosen and p.first_day <= day and (p.last_day is None or day <= p.last_day)
+    ]
+    weights = []
+    for p in pool:
+        since = (day - (p.touched or p.customer.created_day)).days
+        tier = {Tier.A: 1.3, Tier.B: 1.0, Tier.C: 0.8}[p.customer.tier]
+        weights.append(max(since / p.cadence, 0.05) ** 2 * tier)
+    while pool and len(chosen) < count:
+        i = rng.choices(range(len(pool)), weights=weights)[0]
+        chosen.append(pool.pop(i))
+        weights.pop(i)
+    return chosen
+
+
+def _pick_kind(rng: random.Random, contact: Contact, weekend: bool) -> TouchKind:
+    """Pick a kind of touch, favouring what this customer likes."""
+    table = WEEKEND_KINDS if weekend else KIND_WEIGHTS
+    kinds = list(table)
+    weights = [table[k] * (4 if k in contact.likes else 1) for k in kinds]
+    return rng.choices(kinds, weights=weights)[0]
+
+
+def _note(rng: random.Random, locale: str, kind: TouchKind, direction: Direction) -> str | None:
+    """Pick a short note in the person's language; ``other`` always has one."""
+    outbound, inbound = NOTES[locale][kind]
+    if kind is not K.other and rng.random() < 0.25:
+        return None
+    return rng.choice(inbound if direction is Direction.in_ and inbound else outbound)
+
+
+def _touch_row(rng: random.Random, user: User, locale: str, plan: _Plan, day: date, kind: TouchKind) -> dict:
+    """Return the column values of one touch on *day*, at a plausible local hour for its kind."""
+    start, end = rng.choice(HOURS[kind])
+    minutes = rng.randrange(start * 60, end * 60)
+    occurred_at = _local_instant(day, minutes // 60, minutes % 60, user.timezone)
+    direction = Direction.in_ if rng.random() < INBOUND_SHARE.get(kind, 0.0) else Direction.out
+    return {
+        "organization_id": user.organization_id,
+        "user_id": user.id,
+        "customer_id": plan.customer.id,
+        "kind": kind,
+        "direction": direction,
+        "note": _note(rng, locale, kind, direction),
+        "occurred_at": occurred_at,
+        "local_day": clock.local_day(occurred_at, user.timezone, user.day_start_hour),
+        "backfilled": False,
+        "created_at": occurred_at,
+    }
+
+
+def _plan_customers(rng: random.Random, user: User, contacts: tuple[Contact, ...], active: list[date],
+                    *, today: date) -> list[_Plan]:
+    """Create *user*'s customers and decide, per plan, when each may last be touched."""
+    plans = []
+    for contact in contacts:
+        cadence = contact.cadence or default_cadence(contact.tier.value)
+        first, last = contact.name.replace("Dr. ", "").replace("Mag. ", "").split(" ", 1)
+        local_part = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
+        for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("é", "e"), ("è", "e")):
+            local_part = local_part.replace(a, b)
+        age = 4 if contact.plan == "new" else rng.randint(HISTORY_DAYS + 5, HISTORY_DAYS + 60)
+        created_day = today - timedelta(days=age)
+        created_at = _local_instant(created_day, 8, rng.randrange(0, 30), user.timezone)
+        customer = Customer(
+            organization_id=user.organization_id,
+            owner_id=user.id,
+            name=contact.name,
+            company=contact.company,
+            email=f"{local_part}@{contact.domain}",
+            phone=contact.phone,
+            tier=contact.tier,
+            cadence_days=cadence,
+            notes=contact.notes,
+            created_at=created_at,
+            created_day=clock.local_day(created_at, user.timezone, user.day_start_hour),
+        )
+        plan = _Plan(contact, customer, cadence, first_day=customer.created_day + timedelta(days=1))
+        if contact.plan == "new":
+            plan.first_day = today + timedelta(days=1)
+        elif contact.plan == "quiet":
+            plan.last_day = today - timedelta(days=max(contact.quiet_for, cadence + 1))
+        elif contact.plan == "paused":
+            plan.last_day = today - timedelta(days=16)
+            customer.paused_until = today + timedelta(days=12)
+        elif contact.plan == "warming":
+            window = [d for d in active if cadence >= (today - d).days >= math.ceil(0.7 * cadence)]
+            if window:
+                plan.forced_day = plan.last_day = window[-1]
+        plans.append(plan)
+    return plans
+
+
+def _history(rng: random.Random, user: User, person: Person, plans: list[_Plan], active: list[date],
+             *, now: datetime) -> list[dict]:
+    """Return the touch rows of one person's history, never later than *now*."""
+    locale = person.locale or "de"
+    counts = range(1, len(person.pattern.per_day) + 1)
+    rows = []
+    for day in active:
+        count = rng.choices(counts, weights=person.pattern.per_day)[0]
+        weekend = day.weekday() not in user.workday_set
+        for plan in _pick_customers(rng, plans, day, 1 if weekend else count):
+            row = _touch_row(rng, user, locale, plan, day, _pick_kind(rng, plan.contact, weekend))
+            if row["occurred_at"] > now:
+                continue
+            rows.append(row)
+            plan.touched = row["local_day"]
+            plan.days.append(row["local_day"])
+    return rows
+
+
+def _cover_every_kind(rng: random.Random, rows: list[dict], locales: dict[int, str]) -> None:
+    """Make sure each kind of touch appears at least once, so the demo shows them all."""
+    used = {row["kind"] for row in rows}
+    common = [row for row in rows if row["kind"] in (K.call, K.email) and row["direction"] is Direction.out]
+    for kind in TouchKind:
+        if kind not in used and common:
+            row = common.pop(rng.randrange(len(common)))
+            row["kind"] = kind
+            row["note"] = _note(rng, locales[row["user_id"]], kind, Direction.out)
+
+
+def seed(session: Session, *, now: datetime, password_hash: str) -> SeedResult | None:
+    """Create the demo organisation when the database has no users; return None otherwise.
+
+    Flushes, does not commit: the caller commits once, so the demo lands whole or not at all.
+    """
+    if session.scalar(select(User.id).limit(1)) is not None:
+        return None
+    rng = random.Random(SEED)
+    started = now - timedelta(days=HISTORY_DAYS + 70)
+    organization = Organization(name=ORG_NAME, created_at=started)
+    team = Team(organization=organization, name=TEAM_NAME, created_at=started)
+    users = [
+        User(
+            organization=organization, team=team, email=p.email, name=p.name, password_hash=password_hash,
+            role=p.role, session_token=accounts.new_session_token(), timezone=p.timezone, locale=p.locale,
+            daily_goal=p.daily_goal, created_at=started,
+        )
+        for p in PEOPLE
+    ]
+    session.add_all([organization, team, *users])
+    session.flush()
+
+    rows: list[dict] = []
+    all_plans: list[_Plan] = []
+    for person, user in zip(PEOPLE, users):
+        today = queries.today_of(user, now)
+        first = today - timedelta(days=HISTORY_DAYS - 1)
+        active = _active_days(rng, person.pattern, today=today, first=first, workdays=user.workday_set)
+        plans = _plan_customers(rng, user, CONTACTS[person.email], active, today=today)
+        session.add_all([p.customer for p in plans])
+        session.flush()
+        rows.extend(_history(rng, user, person, plans, active, now=now))
+        all_plans.extend(plans)
+    _cover_every_kind(rng, rows, {u.id: p.locale or "de" for p, u in zip(PEOPLE, users)})
+    if rows:
+        session.execute(insert(Touch), rows)
+    for plan in all_plans:
+        plan.customer.last_touch_day = max(plan.days, default=None)
+    session.flush()
+    return SeedResult(organization, tuple(users), len(all_plans), len(rows))
+
+
+def _login_table(session: Session, users: list[User], *, now: datetime, password: str) -> list[str]:
+    """Return the lines that show the demo logins."""
+    lines = [f"Demo logins — password for everyone: {password}", ""]
+    lines.append(f"  {'E-mail':<26} {'Role':<6} {'Time zone':<17} {'Language':<9} Streak")
+    for user in users:
+        streak = queries.streak_summary(session, user, today=queries.today_of(user, now))
+        state = f"{streak.current} days" + (", at risk today" if streak.at_risk else "")
+        lines.append(f"  {user.email:<26} {user.role.value:<6} {user.timezone:<17} "
+                     f"{user.locale or 'browser':<9} {state}")
+    return lines
+
+
+def _url() -> str:
+    """Return the address ``flask run`` serves on (``FLASK_RUN_HOST``/``FLASK_RUN_PORT`` if set)."""
+    host = os.environ.get("FLASK_RUN_HOST", "127.0.0.1")
+    port = os.environ.get("FLASK_RUN_PORT", "5000")
+    return f"http://{host}:{port}"
+
 
 @demo_cli.command("seed")
-def seed_command():
+@click.option("--url", default=None, help=f"Address to print for signing in (default {DEFAULT_URL}).")
+def seed_command(url: str | None):
     """Seed a demo organisation when the database is empty."""
-    click.echo("No demo data yet.")
+    now = clock.now()
+    password = current_app.config["DEMO_PASSWORD"]
+    url = url or _url()
+    result = None
+    if db.session.scalar(select(User.id).limit(1)) is None:
+        try:
+            result = seed(db.session, now=now, password_hash=accounts.hash_password(password))
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+    if result is None:
+        click.echo("The database already has users; left the data alone.")
+        users = list(db.session.scalars(
+            select(User).where(User.email.in_([p.email for p in PEOPLE])).order_by(User.id)
+        ))
+    else:
+        click.echo(
+            f"Seeded “{result.organization.name}”: {len(result.users)} people, {result.customers} customers, "
+            f"{result.touches} touches over the last {HISTORY_DAYS} days."
+        )
+        users = list(result.users)
+    if users:
+        click.echo("")
+        for line in _login_table(db.session, users, now=now, password=password):
+            click.echo(line)
+        click.echo(f"\nOpen {url} and sign in.")

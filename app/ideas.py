@@ -1,4 +1,4 @@
-"""Creative touch ideas, one a day."""
+"""Creative touch ideas, one a day: regular, varied and unobtrusive — never a sales pitch."""
 
 from __future__ import annotations
 
@@ -21,6 +21,14 @@ IDEAS = (
     _l("Write a letter thanking a customer for a past order."),
     _l("Invite a customer to a webinar or a local event you are going to anyway."),
     _l("Ask what is keeping them up at night — and just listen."),
+    _l("Send a postcard from wherever you are this week."),
+    _l("Recommend a book, a podcast or a restaurant you really liked."),
+    _l("Remember a birthday or a company anniversary and say so."),
+    _l("Walk through their shop or site and ask how business is going."),
+    _l("Send a small gift from a local maker — a jar of honey, good chocolate."),
+    _l("Call the customer you have not heard from longest, just to say hello."),
+    _l("Thank someone on their team by name for their help."),
+    _l("Share a useful tip from another industry that could help them."),
 )
 
 

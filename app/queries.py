@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from . import clock, streaks, warmth
 from .kinds import Tier
@@ -139,3 +139,41 @@ def customer_timeline(session: Session, customer: Customer, *, limit: int = 200)
             .limit(limit)
         )
     )
+
+
+def my_recent_touches(session: Session, user: User, *, limit: int = 10) -> list[Touch]:
+    """Return *user*'s latest touches that are not deleted, newest logged first, with their customers."""
+    return list(
+        session.scalars(
+            select(Touch)
+            .where(Touch.user_id == user.id, Touch.deleted_at.is_(None))
+            .options(selectinload(Touch.customer))
+            .order_by(Touch.local_day.desc(), Touch.created_at.desc(), Touch.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def active_customer_count(session: Session, user: User) -> int:
+    """Return how many customers *user* owns that are not archived."""
+    return session.scalar(
+        select(func.count(Customer.id)).where(
+            Customer.organization_id == user.organization_id,
+            Customer.owner_id == user.id,
+            Customer.archived_at.is_(None),
+        )
+    ) or 0
+
+
+def warmth_counts(rows: list[CustomerRow]) -> dict[warmth.Warmth, int]:
+    """Return how many of *rows* are in each warmth, every warmth present (zero when none)."""
+    counts = {w: 0 for w in warmth.Warmth}
+    for row in rows:
+        counts[row.warmth] += 1
+    return counts
+
+
+def archived_count(session: Session, user: User) -> int:
+    """Return how many archived customers *user* sees."""
+    visible = visible_customers(user).where(Customer.archived_at.is_not(None)).subquery()
+    return session.scalar(select(func.count()).select_from(visible)) or 0

@@ -16,7 +16,13 @@ DEFAULT_WORKDAYS = frozenset({0, 1, 2, 3, 4})
 
 @dataclass(frozen=True)
 class StreakSummary:
-    """A rep's streak as of one day."""
+    """A rep's streak as of one day.
+
+    ``current`` and ``longest`` count active days; ``freezes`` are the freezes held now (0..2);
+    ``frozen_days`` are the missed workdays a freeze covered, oldest first; ``at_risk`` says
+    that today is an unlogged, expected workday of a running streak; ``today_active`` that
+    something was logged today.
+    """
 
     current: int = 0
     longest: int = 0
@@ -28,7 +34,11 @@ class StreakSummary:
 
 @dataclass
 class Walker:
-    """The streak walk's running state, advanced one day at a time."""
+    """The streak walk's running state, advanced one day at a time.
+
+    ``run_of_active`` counts active days since the last missed workday (frozen or not); it is
+    what earns freezes, and neutral days do not reset it.
+    """
 
     current: int = 0
     longest: int = 0
@@ -37,12 +47,18 @@ class Walker:
     frozen_days: list[date] = field(default_factory=list)
 
     def step(self, day: date, *, active: bool, expected: bool, bonus: bool) -> None:
-        """Advance over one finished *day* (not today).
+        """Advance the walk over one *day*, in calendar order.
 
-        *expected* is true for a workday that is not an away day. An active day extends the
-        streak and every 7th consecutive one earns a freeze (at most 2 held); a missed expected
-        day spends a freeze or breaks the streak; any other day is neutral. A bonus freeze
-        (a rescued customer) is added after the day's own step.
+        - *active* (something was logged): ``current += 1`` and ``run_of_active += 1``; when
+          ``run_of_active`` reaches a multiple of 7 a freeze is earned, unless 2 are held.
+        - not active and *expected* (a workday that is not away, and not today): spend a freeze
+          if one is held — the day joins ``frozen_days`` and ``current`` is kept — otherwise
+          ``current = 0``; either way ``run_of_active = 0``.
+        - not active and not expected (a non-workday, an away day, or today before it is
+          over): neutral, nothing changes.
+        - *bonus* (a rescued customer) adds a freeze, at most 2 held, *after* the day's own
+          step: a bonus cannot save the day it was earned on.
+        - ``longest = max(longest, current)`` last.
         """
         if active:
             self.current += 1
@@ -61,10 +77,6 @@ class Walker:
         self.longest = max(self.longest, self.current)
 
 
-def _in_ranges(day: date, away: tuple[tuple[date, date], ...]) -> bool:
-    return any(first <= day <= last for first, last in away)
-
-
 def summarize(
     active_days: Iterable[date],
     *,
@@ -78,17 +90,21 @@ def summarize(
     Walk the days from the first active day up to *today*, in order:
 
     1. Active day: ``current += 1``; ``run_of_active += 1``; every 7th consecutive active day
-       earns a freeze (at most 2 held).
+       (``run_of_active`` 7, 14, ...) earns a freeze, at most 2 held.
     2. *today* and not active: nothing happens yet; the streak is *at risk* when today is a
        workday, not away, and ``current > 0``.
-    3. A non-workday or an away day that is not active: neutral.
+    3. A non-workday or an away day that is not active: neutral — it neither extends nor
+       breaks the streak, nor resets ``run_of_active``.
     4. A missed workday: spend a freeze if one is held (the day goes into ``frozen_days``,
        ``current`` is kept, ``run_of_active = 0``); otherwise ``current = 0`` and
        ``run_of_active = 0``.
     5. A day in *bonus_freeze_days* adds a freeze (at most 2 held), after that day's step.
     6. ``longest = max(longest, current)`` after each day.
 
-    Active days after *today* are ignored.
+    Edge cases: an active day on a weekend or away day counts like any other; *workdays* are
+    weekday numbers with Monday = 0; *away* ranges are inclusive ``(first, last)`` pairs and may
+    overlap; active and bonus days after *today*, and bonus days before the first active day,
+    are ignored; with no active day up to *today* the summary is all zero.
     """
     active = {d for d in active_days if d <= today}
     if not active:
@@ -99,20 +115,18 @@ def summarize(
     day = min(active)
     one = timedelta(days=1)
     while day < today:
-        expected = day.weekday() in workdays and not _in_ranges(day, away_ranges)
+        expected = day.weekday() in workdays and not _is_away(day, away_ranges)
         walker.step(day, active=day in active, expected=expected, bonus=day in bonus)
         day += one
     today_active = today in active
-    at_risk = False
-    if today_active:
-        walker.step(today, active=True, expected=True, bonus=today in bonus)
-    else:
-        at_risk = (
-            today.weekday() in workdays
-            and not _in_ranges(today, away_ranges)
-            and walker.current > 0
-        )
-        walker.step(today, active=False, expected=False, bonus=today in bonus)
+    at_risk = (
+        not today_active
+        and today.weekday() in workdays
+        and not _is_away(today, away_ranges)
+        and walker.current > 0
+    )
+    # Today is never "missed" while it lasts, so it is not expected.
+    walker.step(today, active=today_active, expected=False, bonus=today in bonus)
     return StreakSummary(
         current=walker.current,
         longest=walker.longest,
@@ -121,3 +135,7 @@ def summarize(
         at_risk=at_risk,
         today_active=today_active,
     )
+
+
+def _is_away(day: date, away: tuple[tuple[date, date], ...]) -> bool:
+    return any(first <= day <= last for first, last in away)

@@ -8,6 +8,8 @@ import re
 from datetime import datetime, timezone
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
@@ -42,6 +44,7 @@ def _app(database_url, tmp_path_factory):
             "SERVER_NAME": None,
         }
     )
+    app.test_client_class = FreshGClient
     with app.app_context():
         _db.drop_all()
         _db.create_all()
@@ -166,3 +169,23 @@ def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "no csrf token in page"
     return match.group(1)
+
+
+class FreshGClient(FlaskClient):
+    """A test client whose every request sees an empty ``flask.g``, as on a real server.
+
+    The ``app`` fixture keeps one app context pushed for the whole test, and Flask reuses it for
+    the client's requests, so ``g`` would otherwise carry Flask-Login's cached user, the CSRF
+    token and Flask-Limiter's state from one request (and one client) to the next.
+    """
+
+    def open(self, *args, **kwargs):  # noqa: D102
+        if not has_app_context():
+            return super().open(*args, **kwargs)
+        saved = dict(g.__dict__)
+        g.__dict__.clear()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            g.__dict__.clear()
+            g.__dict__.update(saved)

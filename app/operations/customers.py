@@ -144,10 +144,9 @@ def clean_customer(data: CustomerInput) -> CleanCustomer:
     return CleanCustomer(name, company, email, phone, tier, cadence, notes, paused_until)  # type: ignore[arg-type]
 
 
-def create_customer(session: Session, *, owner: User, data: CustomerInput, now: datetime) -> Customer:
-    """Create a customer owned by *owner*."""
-    clean = clean_customer(data)
-    customer = Customer(
+def new_customer(owner: User, clean: CleanCustomer, *, now: datetime) -> Customer:
+    """Build (not add) a customer owned by *owner* from validated fields."""
+    return Customer(
         organization_id=owner.organization_id,
         owner_id=owner.id,
         name=clean.name,
@@ -161,6 +160,11 @@ def create_customer(session: Session, *, owner: User, data: CustomerInput, now: 
         created_at=now,
         created_day=clock.local_day(now, owner.timezone, owner.day_start_hour),
     )
+
+
+def create_customer(session: Session, *, owner: User, data: CustomerInput, now: datetime) -> Customer:
+    """Create a customer owned by *owner*."""
+    customer = new_customer(owner, clean_customer(data), now=now)
     session.add(customer)
     session.flush()
     return customer
@@ -187,4 +191,71 @@ def restore_customer(session: Session, customer: Customer) -> Customer:
     """Bring an archived customer back."""
     customer.archived_at = None
     session.flush()
+    return customer
+
+
+def team_members(session: Session, user: User) -> list[User]:
+    """Return the people *user* may hand customers to: the team for a coach, else only *user*."""
+    if not user.is_coach or user.team_id is None:
+        return [user]
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.organization_id == user.organization_id, User.team_id == user.team_id)
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def choose_owner(session: Session, actor: User, owner_id: object, *, default: User) -> User:
+    """Return the owner *actor* picked: *default* when none was picked or *actor* is a rep.
+
+    Only coaches choose; the owner must be in the coach's own team and organisation, otherwise
+    Invalid (a rep's ``owner_id`` is ignored, never trusted).
+    """
+    if not actor.is_coach or owner_id in (None, ""):
+        return default
+    try:
+        wanted = int(str(owner_id).strip())
+    except ValueError:
+        wanted = None
+    for member in team_members(session, actor):
+        if member.id == wanted:
+            return member
+    raise Invalid({"owner_id": _l("Please choose someone from your team.")})
+
+
+def _collect(errors: dict[str, str], check) -> object:
+    try:
+        return check()
+    except Invalid as exc:
+        errors.update(exc.fields)
+        return None
+
+
+def create_customer_as(
+    session: Session, *, actor: User, data: CustomerInput, now: datetime, owner_id: object = None
+) -> Customer:
+    """Create a customer as *actor*: owned by the actor, or by the team member a coach chose."""
+    errors: dict[str, str] = {}
+    owner = _collect(errors, lambda: choose_owner(session, actor, owner_id, default=actor))
+    _collect(errors, lambda: clean_customer(data))
+    if errors:
+        raise Invalid(errors)
+    return create_customer(session, owner=owner, data=data, now=now)  # type: ignore[arg-type]
+
+
+def edit_customer_as(
+    session: Session, customer: Customer, *, actor: User, data: CustomerInput, owner_id: object = None
+) -> Customer:
+    """Apply *actor*'s edit to *customer*; a coach may also hand it to another team member."""
+    errors: dict[str, str] = {}
+    owner = _collect(errors, lambda: choose_owner(session, actor, owner_id, default=customer.owner))
+    _collect(errors, lambda: clean_customer(data))
+    if errors:
+        raise Invalid(errors)
+    update_customer(session, customer, data)
+    if owner is not None and owner.id != customer.owner_id:
+        customer.owner = owner  # type: ignore[assignment]
+        session.flush()
     return customer

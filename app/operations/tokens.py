@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import ApiToken, User
@@ -47,6 +47,14 @@ def create_token(session: Session, user: User, *, name: str, now: datetime) -> N
     session.add(token)
     session.flush()
     return NewToken(token, plaintext)
+
+
+def create_token_for_email(session: Session, email: str, *, name: str, now: datetime) -> NewToken:
+    """Create a token for the user with *email* (any case); an unknown address is NotFound."""
+    user = session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
+    if user is None:
+        raise NotFound()
+    return create_token(session, user, name=name, now=now)
 
 
 def list_tokens(session: Session, user: User) -> list[ApiToken]:

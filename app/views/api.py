@@ -1,5 +1,294 @@
-"""Api pages."""
+"""JSON API v1: touches, the signed-in rep, customers; described by ``/api/v1/openapi.json``.
 
-from flask import Blueprint
+Two ways in: the browser session (Flask-Login) with the ``X-CSRFToken`` header on writes, or a
+personal access token in ``Authorization: Bearer tb_...``, which needs no CSRF token (no
+browser attaches it on its own) and never starts a cookie session.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext as _
+from flask_babel import refresh as refresh_locale
+from flask_login import current_user
+
+from .. import clock, openapi, queries
+from ..extensions import csrf, db, login_manager
+from ..models import Customer, Touch, User
+from ..operations import Conflict, Invalid, NotFound
+from ..operations import customers as customer_ops
+from ..operations import tokens as token_ops
+from ..operations import touches as touch_ops
+from ..streaks import StreakSummary
+from ..warmth import Warmth
+from ..web import api_error
 
 bp = Blueprint("api", __name__)
+# The blueprint checks CSRF itself, and only for cookie sessions (see ``_authenticate``).
+csrf.exempt(bp)
+
+PUBLIC_ENDPOINTS = {"api.openapi_document"}
+CUSTOMER_FIELDS = ("name", "company", "email", "phone", "tier", "cadence_days", "notes")
+
+
+class MalformedBody(Exception):
+    """The body is not a JSON object."""
+
+
+def _unauthorized(code: str, message: str):
+    response, status = api_error(401, code, message)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="touchbase"'
+    return response, status
+
+
+@bp.before_request
+def _authenticate():
+    """Authenticate by bearer token or by the cookie session; check CSRF for the latter."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    # Another scheme (say, Basic auth of a proxy in front of the app) leaves the session in charge.
+    scheme, _sep, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer":
+        user = token_ops.user_for_token(db.session, token.strip(), now=clock.now())
+        if user is None:
+            db.session.rollback()
+            return _unauthorized("invalid_token", _("This access token is not valid or has been revoked."))
+        db.session.commit()  # keeps last_used_at
+        # Set the user for this request only: login_user() would start a cookie session.
+        login_manager._update_request_context_with_user(user)
+        refresh_locale()  # answer in the token owner's language
+        g.api_auth = "bearer"
+        return None
+    if not current_user.is_authenticated:
+        return _unauthorized("unauthorized", _("Please sign in or send an access token."))
+    g.api_auth = "session"
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
+    return None
+
+
+@bp.teardown_request
+def _forget_bearer_user(_exc):
+    """Drop a token's user, so that it never outlives its request (an app context can)."""
+    if g.pop("api_auth", None) == "bearer":
+        g.pop("_login_user", None)
+
+
+def _json_body() -> dict:
+    try:
+        data = request.get_json(force=True, silent=True)
+    except RecursionError:  # absurdly deep nesting is malformed input, not a server error
+        data = None
+    if not isinstance(data, dict):
+        raise MalformedBody()
+    return data
+
+
+@bp.errorhandler(MalformedBody)
+def _bad_body(_exc):
+    return api_error(400, "bad_request", _("The body must be a JSON object."))
+
+
+@bp.errorhandler(Invalid)
+def _invalid(exc: Invalid):
+    db.session.rollback()
+    return api_error(422, "invalid", exc.message or _("Some fields are not valid."), exc.fields)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(_exc):
+    db.session.rollback()
+    return api_error(404, "not_found", _("Not found."))
+
+
+@bp.errorhandler(Conflict)
+def _conflict(exc: Conflict):
+    db.session.rollback()
+    return api_error(409, "conflict", exc.message, {exc.field: exc.message} if exc.field else None)
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _instant(value: datetime) -> str:
+    return value.astimezone(clock.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def touch_json(touch: Touch) -> dict:
+    """Return a touch as the API shows it."""
+    return {
+        "id": touch.id,
+        "customer_id": touch.customer_id,
+        "kind": touch.kind.value,
+        "direction": touch.direction.value,
+        "note": touch.note,
+        "occurred_at": _instant(touch.occurred_at),
+        "local_day": touch.local_day.isoformat(),
+        "backfilled": bool(touch.backfilled),
+        "client_id": touch.client_id,
+    }
+
+
+def streak_json(summary: StreakSummary) -> dict:
+    """Return a streak summary as the API shows it."""
+    return {
+        "current": summary.current,
+        "longest": summary.longest,
+        "freezes": summary.freezes,
+        "at_risk": summary.at_risk,
+        "today_active": summary.today_active,
+    }
+
+
+def customer_json(row: queries.CustomerRow) -> dict:
+    """Return a customer with its warmth as the API shows it."""
+    customer: Customer = row.customer
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "company": customer.company,
+        "tier": customer.tier.value,
+        "cadence_days": customer.cadence_days,
+        "last_touch_day": _day(customer.last_touch_day),
+        "warmth": row.warmth.value,
+        "days_since": row.days_since,
+        "archived": customer.archived_at is not None,
+    }
+
+
+def user_json(user: User) -> dict:
+    """Return the user's profile and settings as the API shows them."""
+    return {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "role": user.role.value,
+        "timezone": user.timezone,
+        "locale": user.locale,
+        "workdays": sorted(user.workday_set),
+        "daily_goal": user.daily_goal,
+        "day_start_hour": user.day_start_hour,
+    }
+
+
+def _parse_touch(data: dict) -> dict:
+    """Check the JSON types of a touch; the operation checks the values."""
+    errors: dict[str, str] = {}
+    customer_id = data.get("customer_id")
+    if customer_id is None:
+        errors["customer_id"] = _("Please choose a customer.")
+    elif not isinstance(customer_id, int) or isinstance(customer_id, bool):
+        errors["customer_id"] = _("customer_id must be a whole number.")
+    kind = data.get("kind")
+    if not isinstance(kind, str):
+        errors["kind"] = _("Unknown kind of touch.")
+    for name in ("note", "direction", "client_id"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            errors[name] = _("Please enter text.")
+    occurred_at = None
+    raw = data.get("occurred_at")
+    if raw is not None:
+        try:
+            if not isinstance(raw, str):
+                raise ValueError
+            occurred_at = datetime.fromisoformat(raw.strip())
+            if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
+                errors["occurred_at"] = _(
+                    "The time needs a time zone offset, like 2026-11-27T09:30:00+01:00."
+                )
+                occurred_at = None
+            else:
+                occurred_at = occurred_at.astimezone(clock.UTC)
+        except (ValueError, OverflowError):
+            errors["occurred_at"] = _("Please send a time like 2026-11-27T09:30:00+01:00.")
+            occurred_at = None
+    if errors:
+        raise Invalid(errors)
+    return {
+        "customer_id": customer_id,
+        "kind": kind,
+        "note": data.get("note"),
+        "direction": data.get("direction"),
+        "client_id": data.get("client_id"),
+        "occurred_at": occurred_at,
+    }
+
+
+@bp.post("/touches")
+def create_touch():
+    """Log a touch; a repeated ``client_id`` answers 200 with the touch already stored."""
+    user = _user()
+    fields = _parse_touch(_json_body())
+    now = clock.now()
+    result = touch_ops.log_touch(db.session, user=user, now=now, **fields)
+    db.session.commit()
+    summary = queries.streak_summary(db.session, user, today=queries.today_of(user, now))
+    body = {"touch": touch_json(result.touch), "streak": streak_json(summary)}
+    return jsonify(body), 201 if result.created else 200
+
+
+@bp.get("/me")
+def me():
+    """Return the signed-in user, their streak and today's progress."""
+    user = _user()
+    now = clock.now()
+    today = queries.today_of(user, now)
+    return jsonify(
+        user=user_json(user),
+        today=today.isoformat(),
+        streak=streak_json(queries.streak_summary(db.session, user, today=today)),
+        today_touches=queries.touches_on(db.session, user, today),
+        daily_goal=user.daily_goal,
+    )
+
+
+@bp.get("/customers")
+def list_customers():
+    """List the customers the user sees, most urgent first, optionally by warmth."""
+    user = _user()
+    warmth = request.args.get("warmth") or None
+    if warmth is not None and warmth not in {w.value for w in Warmth}:
+        raise Invalid(
+            {"warmth": _("Warmth must be one of: %(values)s.", values=", ".join(w.value for w in Warmth))}
+        )
+    today = queries.today_of(user, clock.now())
+    rows = queries.customer_rows(db.session, user, today=today, warmth_filter=warmth)
+    return jsonify(customers=[customer_json(row) for row in rows])
+
+
+@bp.post("/customers")
+def create_customer():
+    """Create a customer owned by the user."""
+    user = _user()
+    data = _json_body()
+    values = {name: data.get(name) for name in CUSTOMER_FIELDS}
+    provided = frozenset(name for name in CUSTOMER_FIELDS if name in data)
+    now = clock.now()
+    customer = customer_ops.create_customer(
+        db.session, owner=user, data=customer_ops.CustomerInput(**values, provided=provided), now=now
+    )
+    db.session.commit()
+    row = queries.customer_row(customer, queries.today_of(user, now))
+    return jsonify(customer=customer_json(row)), 201
+
+
+@bp.get("/customers/<int:customer_id>")
+def show_customer(customer_id: int):
+    """Return one customer the user may see; anything else is a 404."""
+    user = _user()
+    customer = customer_ops.get_customer(db.session, user, customer_id)
+    row = queries.customer_row(customer, queries.today_of(user, clock.now()))
+    return jsonify(customer=customer_json(row))
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """Return the OpenAPI 3.1 document of this API (public)."""
+    return jsonify(openapi.document(session_cookie=current_app.config["SESSION_COOKIE_NAME"]))

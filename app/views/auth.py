@@ -1,64 +1,79 @@
-"""Sign up, sign in, sign out."""
+"""Sign up, sign in, sign out, and join a team through an invite link."""
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired
 
 from .. import clock
 from ..extensions import db, limiter
 from ..htmx import render
-from ..operations import Conflict, Invalid
-from ..operations import accounts
+from ..operations import Conflict, Invalid, NotFound, accounts, invites
 
 bp = Blueprint("auth", __name__)
 
 
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+# Files in the zoneinfo folder that are no zone a person lives in.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@lru_cache(maxsize=1)
+def timezones() -> list[str]:
+    """Return every IANA zone name, sorted, for a time zone picker."""
+    return sorted(clock.all_zones() - _NOT_ZONES)
+
+
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Return *target* when it is a path on this site, else the Today page.
+
+    Browsers drop tabs and newlines inside URLs and read a backslash as a slash, so any of
+    them could turn ``/\\t/evil.example`` into ``//evil.example``: refuse them all.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not any(ch == "\\" or ord(ch) < 0x21 or ord(ch) == 0x7F for ch in target)
+    ):
         return target
     return url_for("today.index")
 
 
-class LoginForm(FlaskForm):
-    """E-mail and password."""
-
-    email = EmailField(validators=[DataRequired()])
-    password = PasswordField(validators=[DataRequired()])
+def _browser_locale() -> str | None:
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
-class RegisterForm(FlaskForm):
-    """A new organisation and its first user."""
-
-    name = StringField()
-    organization = StringField()
-    email = EmailField()
-    password = PasswordField()
-    timezone = StringField()
+def _fields(*names: str) -> dict[str, str]:
+    return {name: request.form.get(name, "") for name in names}
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def login():
     """Sign in with e-mail and password."""
     if current_user.is_authenticated:
-        return redirect(url_for("today.index"))
-    form = LoginForm()
+        return redirect(_safe_next(request.args.get("next")))
+    values = _fields("email")
     error = None
-    if form.validate_on_submit():
-        user = accounts.authenticate(db.session, form.email.data, form.password.data)
-        if user is not None:
-            db.session.commit()
-            login_user(user, remember=True)
-            return redirect(_safe_next(request.args.get("next")))
-        error = _("E-mail or password is wrong.")
-    elif request.method == "POST":
-        error = _("Please enter your e-mail and password.")
-    return render("auth/login.html", form=form, error=error, status=422 if error else 200)
+    if request.method == "POST":
+        email, password = request.form.get("email", ""), request.form.get("password", "")
+        if not email.strip() or not password:
+            error = _("Please enter your e-mail and password.")
+        else:
+            user = accounts.authenticate(db.session, email, password)
+            if user is not None:
+                db.session.commit()  # a rehashed password is kept
+                login_user(user, remember=True)
+                return redirect(_safe_next(request.args.get("next")))
+            error = _("E-mail or password is wrong.")
+    return render("auth/login.html", values=values, error=error, status=422 if error else 200)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -66,18 +81,18 @@ def register():
     """Create an organisation with one team; the first user becomes its admin and coach."""
     if current_user.is_authenticated:
         return redirect(url_for("today.index"))
-    form = RegisterForm()
+    values = _fields("name", "organization", "email", "timezone")
     errors: dict[str, str] = {}
-    if form.validate_on_submit():
+    if request.method == "POST":
         try:
             result = accounts.register(
                 db.session,
-                org_name=form.organization.data,
-                email=form.email.data,
-                password=form.password.data,
-                name=form.name.data,
-                timezone=form.timezone.data or "UTC",
-                locale=request.accept_languages.best_match(current_app.config["LANGUAGES"]),
+                org_name=values["organization"],
+                email=values["email"],
+                password=request.form.get("password", ""),
+                name=values["name"],
+                timezone=values["timezone"] or "UTC",
+                locale=_browser_locale(),
                 now=clock.now(),
             )
         except Invalid as exc:
@@ -91,9 +106,9 @@ def register():
             login_user(result.user, remember=True)
             flash(_("Welcome to Touchbase! Add your first customers to get started."))
             return redirect(url_for("customers.new"))
-    elif request.method == "POST":
-        errors = {"form": _("Your form expired. Please try again.")}
-    return render("auth/register.html", form=form, errors=errors, status=422 if errors else 200)
+    return render(
+        "auth/register.html", values=values, errors=errors, zones=timezones(), status=422 if errors else 200
+    )
 
 
 @bp.post("/logout")
@@ -103,4 +118,51 @@ def logout():
     accounts.end_sessions(current_user)
     db.session.commit()
     logout_user()
+    flash(_("You are signed out."))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/join/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def join(token: str):
+    """Join a team as a rep through a coach's invite link."""
+    now = clock.now()
+    try:
+        invite = invites.find_invite(db.session, token, now=now)
+    except NotFound:
+        return render("auth/join_invalid.html", status=404)
+    team_name = invite.team.name
+    if current_user.is_authenticated:
+        return render("auth/join.html", team_name=team_name, token=token, signed_in=True,
+                      values={}, errors={}, zones=[], status=409 if request.method == "POST" else 200)
+    values = _fields("name", "email", "timezone")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            user = invites.accept_invite(
+                db.session,
+                token,
+                name=values["name"],
+                email=values["email"],
+                password=request.form.get("password", ""),
+                timezone=values["timezone"] or "UTC",
+                locale=_browser_locale(),
+                now=now,
+            )
+        except NotFound:
+            db.session.rollback()
+            return render("auth/join_invalid.html", status=404)
+        except Invalid as exc:
+            db.session.rollback()
+            errors = exc.fields
+        except Conflict as exc:
+            db.session.rollback()
+            errors = {exc.field or "email": exc.message}
+        else:
+            db.session.commit()
+            login_user(user, remember=True)
+            flash(_("Welcome to %(team)s! Add your first customers to get started.", team=team_name))
+            return redirect(url_for("customers.new"))
+    return render("auth/join.html", team_name=team_name, token=token, signed_in=False, values=values,
+                  errors=errors, zones=timezones(), status=422 if errors else 200)
+

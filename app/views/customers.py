@@ -1,27 +1,272 @@
-"""Customer pages (placeholder until the customers feature lands)."""
+"""Customer pages: the list with active search, detail and timeline, create, edit, archive, CSV."""
 
-from flask import Blueprint
-from flask_login import login_required
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+
+from .. import clock, queries
+from ..extensions import db
+from ..htmx import render
+from ..kinds import Tier
+from ..models import Customer
+from ..operations import Invalid, NotFound
+from ..operations import csv_io
+from ..operations import customers as ops
+from ..warmth import TIER_CADENCE, Warmth
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
+
+FORM_FIELDS = ("name", "company", "email", "phone", "tier", "cadence_days", "paused_until", "notes")
+DETAIL_PARTS = frozenset({"status", "timeline"})
+IMPORT_ENDPOINTS = frozenset({"customers.import_form", "customers.import_preview", "customers.import_confirm"})
+
+
+@bp.url_value_preprocessor
+def _allow_large_csv_fields(endpoint: str | None, _values) -> None:
+    # Runs before CSRFProtect reads the form: pasted CSV and the carried-over content are form
+    # fields, which Werkzeug caps at 500 kB by default; allow them up to the upload limit.
+    if endpoint in IMPORT_ENDPOINTS:
+        request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
+
+
+def _customer_or_404(customer_id: int) -> Customer:
+    try:
+        return ops.get_customer(db.session, current_user, customer_id)
+    except NotFound:
+        abort(404)
+
+
+def _filters() -> tuple[str, str, bool]:
+    query = (request.args.get("q") or "").strip()[:200]
+    warmth = request.args.get("warmth") or ""
+    if warmth not in {w.value for w in Warmth}:
+        warmth = ""  # an unknown filter shows everything rather than failing
+    return query, warmth, request.args.get("archived") in ("1", "true", "on")
 
 
 @bp.get("/")
 @login_required
 def index():
-    """List customers."""
-    return "customers"
+    """List the customers the user sees, most urgent first; searchable and filtered by warmth."""
+    today = queries.today_of(current_user, clock.now())
+    query, warmth, archived = _filters()
+    rows = queries.customer_rows(db.session, current_user, today=today, search=query or None, archived=archived)
+    return render(
+        "customers/index.html",
+        block="results",
+        rows=[row for row in rows if not warmth or row.warmth == warmth],
+        total=len(rows),
+        counts=queries.warmth_counts(rows),
+        archived_total=queries.archived_count(db.session, current_user),
+        q=query,
+        warmth=warmth,
+        archived=archived,
+        today=today,
+    )
+
+
+def _form_input() -> ops.CustomerInput:
+    return ops.CustomerInput(**{name: request.form.get(name) for name in FORM_FIELDS})
+
+
+def _form_values(customer: Customer | None) -> dict[str, object]:
+    if customer is None:
+        return {"tier": Tier.B.value, "owner_id": str(current_user.id)}
+    values: dict[str, object] = {name: getattr(customer, name) for name in FORM_FIELDS}
+    values["tier"] = customer.tier.value
+    # An empty cadence follows the tier, so show the tier default as empty.
+    if customer.cadence_days == TIER_CADENCE[customer.tier.value]:
+        values["cadence_days"] = ""
+    values["paused_until"] = customer.paused_until.isoformat() if customer.paused_until else ""
+    values["owner_id"] = str(customer.owner_id)
+    return values
+
+
+def _render_form(customer: Customer | None, values: dict, errors: dict | None = None, status: int = 200):
+    return render(
+        "customers/form.html",
+        customer=customer,
+        values=values,
+        errors=errors or {},
+        owners=ops.team_members(db.session, current_user) if current_user.is_coach else [],
+        tiers=[(tier.value, TIER_CADENCE[tier.value]) for tier in Tier],
+        status=status,
+    )
 
 
 @bp.get("/new")
 @login_required
 def new():
-    """New customer form."""
-    return "new"
+    """Show the form for a new customer."""
+    return _render_form(None, _form_values(None))
+
+
+@bp.post("/")
+@login_required
+def create():
+    """Create a customer; 422 with every field's problem."""
+    try:
+        customer = ops.create_customer_as(
+            db.session, actor=current_user, data=_form_input(), now=clock.now(), owner_id=request.form.get("owner_id")
+        )
+    except Invalid as exc:
+        db.session.rollback()
+        return _render_form(None, request.form.to_dict(), exc.fields, status=422)
+    db.session.commit()
+    flash(_("%(name)s was added.", name=customer.name))
+    return redirect(url_for(".detail", customer_id=customer.id), 303)
 
 
 @bp.get("/<int:customer_id>")
 @login_required
 def detail(customer_id: int):
-    """One customer."""
-    return "detail"
+    """Show a customer: contact, warmth, cadence, the touch timeline; ``?part=`` for a fragment."""
+    customer = _customer_or_404(customer_id)
+    today = queries.today_of(current_user, clock.now())
+    part = request.args.get("part")
+    return render(
+        "customers/detail.html",
+        block=part if part in DETAIL_PARTS else None,
+        customer=customer,
+        row=queries.customer_row(customer, today),
+        timeline=queries.customer_timeline(db.session, customer),
+        tier_default=TIER_CADENCE[customer.tier.value],
+        today=today,
+    )
+
+
+@bp.get("/<int:customer_id>/edit")
+@login_required
+def edit(customer_id: int):
+    """Show the edit form of a customer."""
+    customer = _customer_or_404(customer_id)
+    return _render_form(customer, _form_values(customer))
+
+
+@bp.post("/<int:customer_id>/edit")
+@login_required
+def update(customer_id: int):
+    """Save an edited customer; 422 with every field's problem."""
+    customer = _customer_or_404(customer_id)
+    try:
+        ops.edit_customer_as(
+            db.session, customer, actor=current_user, data=_form_input(), owner_id=request.form.get("owner_id")
+        )
+    except Invalid as exc:
+        db.session.rollback()
+        return _render_form(customer, request.form.to_dict(), exc.fields, status=422)
+    db.session.commit()
+    flash(_("Changes to %(name)s were saved.", name=customer.name))
+    return redirect(url_for(".detail", customer_id=customer.id), 303)
+
+
+@bp.post("/<int:customer_id>/archive")
+@login_required
+def archive(customer_id: int):
+    """Archive a customer: gone from lists and Today, history kept, restorable."""
+    customer = _customer_or_404(customer_id)
+    ops.archive_customer(db.session, customer, now=clock.now())
+    db.session.commit()
+    flash(_("%(name)s was archived. You find it under “Archived”, where you can restore it.", name=customer.name))
+    return redirect(url_for(".index"), 303)
+
+
+@bp.post("/<int:customer_id>/restore")
+@login_required
+def restore(customer_id: int):
+    """Bring an archived customer back."""
+    customer = _customer_or_404(customer_id)
+    ops.restore_customer(db.session, customer)
+    db.session.commit()
+    flash(_("%(name)s is back in your customers.", name=customer.name))
+    return redirect(url_for(".detail", customer_id=customer.id), 303)
+
+
+def _max_rows() -> int:
+    return int(current_app.config.get("CSV_MAX_ROWS", 5000))
+
+
+def _render_import(preview: csv_io.ImportPreview | None = None, errors: dict | None = None, status: int = 200):
+    return render(
+        "customers/import.html",
+        preview=preview,
+        errors=errors or {},
+        max_rows=_max_rows(),
+        max_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024),
+        status=status,
+    )
+
+
+@bp.errorhandler(413)
+def _too_large(_error):
+    if request.endpoint not in IMPORT_ENDPOINTS:
+        return render("errors/error.html", status=413, message=_("The upload is too large."))
+    message = _("This file is too large: at most %(mb)d MB per import. Please split it.",
+                mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024))
+    return _render_import(errors={"file": message}, status=413)
+
+
+@bp.get("/import")
+@login_required
+def import_form():
+    """Show the CSV upload form."""
+    return _render_import()
+
+
+def _submitted_csv() -> str:
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        data = upload.read()
+        if data:
+            return csv_io.decode(data)
+    return request.form.get("text") or ""
+
+
+@bp.post("/import")
+@login_required
+def import_preview():
+    """Check an uploaded or pasted CSV and show every row with its errors; nothing is written."""
+    try:
+        text = _submitted_csv()
+    except Invalid as exc:
+        return _render_import(errors=exc.fields, status=422)
+    if not text.strip():
+        return _render_import(errors={"file": _("Please choose a CSV file or paste its content.")}, status=422)
+    preview = csv_io.preview(db.session, current_user, text, max_rows=_max_rows())
+    return _render_import(preview, status=200 if preview.ok else 422)
+
+
+@bp.post("/import/confirm")
+@login_required
+def import_confirm():
+    """Import the previewed CSV, checked again: every customer or, on any error, none."""
+    try:
+        created = csv_io.import_customers(
+            db.session, owner=current_user, text=request.form.get("content") or "", now=clock.now(),
+            max_rows=_max_rows(),
+        )
+    except csv_io.ImportRejected as exc:
+        db.session.rollback()
+        return _render_import(exc.preview, errors=exc.fields, status=422)
+    db.session.commit()
+    flash(ngettext("%(num)d customer was imported.", "%(num)d customers were imported.", len(created)))
+    return redirect(url_for(".index"), 303)
+
+
+@bp.get("/export.csv")
+@login_required
+def export():
+    """Download the visible active customers as CSV (UTF-8 with BOM, safe to open in Excel)."""
+    today = queries.today_of(current_user, clock.now())
+    rows = queries.customer_rows(db.session, current_user, today=today)
+    # German Excel splits on semicolons; the importer reads both.
+    delimiter = ";" if str(get_locale() or "").startswith("de") else ","
+    body = csv_io.export_csv((csv_io.export_record(r.customer, r.warmth) for r in rows), delimiter=delimiter)
+    response = Response(body.encode("utf-8"), mimetype="text/csv")
+    filename = f"touchbase-customers-{today.isoformat()}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

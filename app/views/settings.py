@@ -1,13 +1,137 @@
-"""Settings pages (placeholder until the settings feature lands)."""
+"""Settings: profile and day, password, API tokens."""
 
-from flask import Blueprint
-from flask_login import login_required
+from __future__ import annotations
+
+from datetime import time
+
+from babel.dates import get_day_names
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import format_time, get_locale, refresh
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user
+
+from .. import clock
+from ..extensions import db
+from ..htmx import is_partial, render
+from ..operations import Invalid, NotFound, accounts, tokens
+from .auth import timezones
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+def _saved_values() -> dict[str, object]:
+    values: dict[str, object] = {f: getattr(current_user, f) for f in accounts.SETTINGS_FIELDS}
+    values["locale"] = current_user.locale or ""
+    values["workdays"] = [int(d) for d in current_user.workdays]
+    return values
+
+
+def _posted_values() -> dict[str, object]:
+    values: dict[str, object] = {f: request.form.get(f, "") for f in accounts.SETTINGS_FIELDS}
+    values["workdays"] = request.form.getlist("workdays")
+    return values
+
+
+def _shown(values: dict[str, object]) -> dict[str, object]:
+    """Return *values* for the form: hours and the goal as ints where they parse, else as typed."""
+    shown = dict(values)
+    for field in ("daily_goal", "day_start_hour", "evening_hour", "quiet_start_hour", "quiet_end_hour"):
+        raw = values.get(field)
+        if isinstance(raw, str) and raw.strip().isdigit():
+            shown[field] = int(raw)
+    shown["workdays"] = [int(d) for d in values.get("workdays", []) if str(d).isdigit()]
+    return shown
+
+
+def _page(*, status: int = 200, block: str | None = None, values: dict | None = None, **context):
+    locale = get_locale()
+    return render(
+        "settings/index.html",
+        block=block,
+        status=status,
+        values=_shown(values if values is not None else _saved_values()),
+        errors=context.pop("errors", {}),
+        password_errors=context.pop("password_errors", {}),
+        token_errors=context.pop("token_errors", {}),
+        tokens=tokens.list_tokens(db.session, current_user),
+        zones=timezones(),
+        weekdays=get_day_names("wide", locale=locale),
+        hours=[(h, format_time(time(h), "short", rebase=False)) for h in range(24)],
+        goal_range=(accounts.MIN_GOAL, accounts.MAX_GOAL),
+        **context,
+    )
 
 
 @bp.get("/")
 @login_required
 def index():
-    """Settings."""
-    return "settings"
+    """Show the settings page."""
+    return _page()
+
+
+@bp.post("/")
+@login_required
+def save():
+    """Save profile and day settings; all fields or none."""
+    values = _posted_values()
+    try:
+        accounts.update_settings(db.session, current_user, values)
+    except Invalid as exc:
+        db.session.rollback()
+        return _page(status=422, values=values, errors=exc.fields)
+    db.session.commit()
+    refresh()  # a new language applies from this very response on
+    flash(_("Settings saved."))
+    return redirect(url_for("settings.index"), 303)
+
+
+@bp.post("/password")
+@login_required
+def password():
+    """Change the password; every other session ends, this one stays signed in."""
+    user = current_user._get_current_object()
+    try:
+        accounts.change_password(
+            db.session,
+            user,
+            current=request.form.get("current_password", ""),
+            new=request.form.get("new_password", ""),
+            confirm=request.form.get("confirm_password", ""),
+        )
+    except Invalid as exc:
+        db.session.rollback()
+        return _page(status=422, password_errors=exc.fields)
+    db.session.commit()
+    login_user(user, remember=True)  # the session token changed: carry this session over
+    flash(_("Password changed. You were signed out on all other devices."))
+    return redirect(url_for("settings.index"), 303)
+
+
+@bp.post("/tokens")
+@login_required
+def create_token():
+    """Create an API token and show its plain text once."""
+    name = request.form.get("name", "")
+    try:
+        new = tokens.create_token(db.session, current_user, name=name, now=clock.now())
+    except Invalid as exc:
+        db.session.rollback()
+        return _page(status=422, block="tokens", token_errors=exc.fields, token_name=name)
+    db.session.commit()
+    return _page(status=201, block="tokens", new_token=new)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    """Revoke one of the user's own API tokens; anyone else's is a 404."""
+    try:
+        tokens.revoke_token(db.session, current_user, token_id, now=clock.now())
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    if is_partial():
+        return _page(block="tokens", revoked=True)
+    flash(_("Token revoked. Apps using it can no longer sign in with it."))
+    return redirect(url_for("settings.index", _anchor="tokens"), 303)

@@ -1,28 +1,42 @@
-"""The Today page: streak, daily goal, whom to touch, the idea of the day."""
+"""The Today page: streak, daily goal, whom to touch, the idea of the day, my recent touches."""
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_login import current_user, login_required
 
 from .. import clock, ideas, queries
 from ..extensions import db
-from ..htmx import render
+from ..htmx import is_partial, render
 
 bp = Blueprint("today", __name__)
+
+# The blocks of today/index.html that refresh themselves after a touch-logged event.
+PARTS = ("summary", "whom", "recent")
+RECENT_ON_TODAY = 5
 
 
 @bp.get("/")
 @login_required
 def index():
-    """Show the rep's day."""
+    """Show the rep's day; ``?part=`` names the block an htmx refresh wants."""
+    part = request.args.get("part")
+    # A plain GET of the same URL always gets the whole page.
+    part = part if part in PARTS and is_partial() else None
     now = clock.now()
     today = queries.today_of(current_user, now)
-    return render(
-        "today/index.html",
-        block=None,
-        today=today,
-        streak=queries.streak_summary(db.session, current_user, today=today),
-        done=queries.touches_on(db.session, current_user, today),
-        goal=current_user.daily_goal,
-        whom=queries.whom_to_touch(db.session, current_user, today=today),
-        idea=ideas.idea_of_the_day(today, current_user.id),
-    )
+    context: dict = {"today": today, "part": part}
+    if part in (None, "summary"):
+        context.update(
+            streak=queries.streak_summary(db.session, current_user, today=today),
+            done=queries.touches_on(db.session, current_user, today),
+            goal=current_user.daily_goal,
+        )
+    if part in (None, "whom"):
+        context.update(
+            whom=queries.whom_to_touch(db.session, current_user, today=today),
+            customer_count=queries.active_customer_count(db.session, current_user),
+        )
+    if part in (None, "recent"):
+        context["recent"] = queries.my_recent_touches(db.session, current_user, limit=RECENT_ON_TODAY)
+    if part is None:
+        context["idea"] = ideas.idea_of_the_day(today, current_user.id)
+    return render("today/index.html", block=part, **context)

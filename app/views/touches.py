@@ -1,5 +1,227 @@
-"""Touches pages."""
+"""Touches: log in two taps, undo for a few seconds, and edit or delete one's own touches later."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("touches", __name__)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import clock, queries
+from ..extensions import db
+from ..htmx import is_partial, render, trigger
+from ..labels import kind_icon, kind_label
+from ..models import Touch
+from ..operations import Invalid, NotFound
+from ..operations import touches as ops
+from ..operations.customers import get_customer
+
+bp = Blueprint("touches", __name__, url_prefix="/touches")
+
+EVENT = "touch-logged"
+RECENT_LIMIT = 50
+
+
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Return *target* when it is a path on this site, else *default* (the Today page)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default or url_for("today.index")
+
+
+def _days_back(raw: str | None) -> object:
+    """Turn the form's "when" into a day count; anything odd is passed on for the operation to refuse."""
+    raw = (raw or "").strip()
+    if not raw:
+        return 0
+    return int(raw) if raw.isdigit() and len(raw) < 4 else raw
+
+
+def _own_touch(touch_id: int) -> Touch:
+    try:
+        return ops.get_own_touch(db.session, current_user, touch_id)
+    except NotFound:
+        abort(404)
+
+
+def _summary(touch: Touch) -> str:
+    """Describe a touch in one short line, e.g. "☕ Coffee with Müller AG"."""
+    return _("%(icon)s %(kind)s with %(name)s", icon=kind_icon(touch.kind), kind=kind_label(touch.kind),
+             name=touch.customer.name)
+
+
+@bp.get("/")
+@login_required
+def index():
+    """List the rep's own recent touches, to edit or delete them."""
+    now = clock.now()
+    return render(
+        "touches/index.html",
+        block="recent",
+        touches=queries.my_recent_touches(db.session, current_user, limit=RECENT_LIMIT),
+        today=queries.today_of(current_user, now),
+    )
+
+
+@bp.get("/new")
+@login_required
+def new():
+    """Log a touch on a page of its own: for one customer, or a pick from the rep's customers."""
+    next_url = safe_next(request.args.get("next"))
+    customer, rows = None, []
+    if request.args.get("customer_id"):
+        try:
+            customer = get_customer(db.session, current_user, request.args["customer_id"], include_archived=False)
+        except NotFound:
+            abort(404)
+    else:
+        today = queries.today_of(current_user, clock.now())
+        rows = queries.whom_to_touch(db.session, current_user, today=today, limit=None)
+    return render("touches/new.html", customer=customer, rows=rows, log_open=True, log_next=next_url,
+                  next_url=next_url, log_values={}, log_errors={})
+
+
+@bp.post("/")
+@login_required
+def create():
+    """Log a touch: the second tap. Answers htmx with a fresh widget, an undo toast and an event."""
+    form = request.form
+    next_url = safe_next(form.get("next"))
+    try:
+        customer = get_customer(db.session, current_user, form.get("customer_id"), include_archived=False)
+    except NotFound:
+        abort(404)
+    values = {
+        "kind": form.get("kind", ""),
+        "note": form.get("note", ""),
+        "days_back": form.get("days_back", "0"),
+        "direction": form.get("direction", "out"),
+    }
+    now = clock.now()
+    try:
+        logged = ops.log_touch(
+            db.session,
+            user=current_user,
+            customer_id=customer.id,
+            kind=values["kind"],
+            note=values["note"],
+            direction=values["direction"] or "out",
+            days_back=_days_back(values["days_back"]),
+            now=now,
+        )
+    except Invalid as exc:
+        db.session.rollback()
+        context = dict(customer=customer, log_errors=exc.fields, log_values=values, log_open=True, log_next=next_url)
+        if is_partial():
+            response = current_app.response_class(
+                render_template("touches/_log_form.html", **context), status=422, mimetype="text/html")
+            response.vary.add("HX-Request")
+            return response
+        return render("touches/new.html", status=422, **context)
+    db.session.commit()
+    touch = logged.touch
+    message = _("Logged: %(what)s.", what=_summary(touch))
+    if not is_partial():
+        flash({"text": message, "undo": url_for("touches.undo", touch_id=touch.id), "next": next_url}, "undo")
+        return redirect(next_url)
+    body = render_template(
+        "touches/_log_form.html", customer=customer, log_open=False, log_next=next_url, logged=touch,
+    ) + render_template(
+        "touches/_undo_toast.html", message=message, touch=touch, next_url=next_url,
+        seconds=current_app.config["UNDO_SECONDS"],
+    )
+    response = current_app.response_class(body, status=200, mimetype="text/html")
+    response.vary.add("HX-Request")
+    return trigger(response, EVENT, {"id": touch.id, "customer_id": customer.id, "action": "logged"})
+
+
+@bp.post("/<int:touch_id>/undo")
+@login_required
+def undo(touch_id: int):
+    """Take back a touch within the undo window; the counts go back through the same event."""
+    touch = _own_touch(touch_id)
+    next_url = safe_next(request.form.get("next"))
+    what = _summary(touch)
+    try:
+        ops.undo_touch(db.session, touch, now=clock.now(), window_seconds=current_app.config["UNDO_SECONDS"])
+    except Invalid as exc:
+        db.session.rollback()
+        message, status = exc.fields["touch"], 422
+    else:
+        db.session.commit()
+        message, status = _("Undone: %(what)s.", what=what), 200
+    if not is_partial():
+        flash(message)
+        return redirect(next_url)
+    response = current_app.response_class(
+        render_template("touches/_toast.html", message=message, failed=status != 200),
+        status=status, mimetype="text/html")
+    response.vary.add("HX-Request")
+    if status == 200:
+        trigger(response, EVENT, {"id": touch_id, "action": "undone"})
+    return response
+
+
+@bp.get("/<int:touch_id>")
+@login_required
+def show(touch_id: int):
+    """Show one of the rep's touches (htmx: just its row, e.g. to cancel an edit)."""
+    touch = _own_touch(touch_id)
+    now = clock.now()
+    return render("touches/show.html", block="row", touch=touch, today=queries.today_of(current_user, now),
+                  next_url=safe_next(request.args.get("next"), url_for("touches.index")))
+
+
+@bp.route("/<int:touch_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(touch_id: int):
+    """Change a touch's kind, note or direction; the day it counts for stays."""
+    touch = _own_touch(touch_id)
+    source = request.form if request.method == "POST" else request.args
+    next_url = safe_next(source.get("next"), url_for("touches.index"))
+    today = queries.today_of(current_user, clock.now())
+    errors: dict[str, str] = {}
+    values = {"kind": touch.kind.value, "note": touch.note or "", "direction": touch.direction.value}
+    if request.method == "POST":
+        values = {
+            "kind": request.form.get("kind", ""),
+            "note": request.form.get("note", ""),
+            "direction": request.form.get("direction", "out"),
+        }
+        try:
+            ops.update_touch(db.session, touch, kind=values["kind"], note=values["note"],
+                             direction=values["direction"], now=clock.now())
+        except Invalid as exc:
+            db.session.rollback()
+            errors = exc.fields
+            touch = _own_touch(touch_id)
+        else:
+            db.session.commit()
+            if not is_partial():
+                flash(_("Saved: %(what)s.", what=_summary(touch)))
+                return redirect(next_url)
+            response = render("touches/show.html", block="row", touch=touch, today=today, next_url=next_url)
+            return trigger(response, EVENT, {"id": touch.id, "action": "edited"})
+    return render("touches/edit.html", block="edit_form", touch=touch, values=values, errors=errors,
+                  today=today, next_url=next_url, inline=is_partial(), status=422 if errors else 200)
+
+
+@bp.route("/<int:touch_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(touch_id: int):
+    """Delete a touch (GET asks to confirm, for browsers without JavaScript)."""
+    touch = _own_touch(touch_id)
+    source = request.form if request.method == "POST" else request.args
+    next_url = safe_next(source.get("next"), url_for("touches.index"))
+    if request.method == "GET":
+        return render("touches/delete.html", touch=touch, next_url=next_url,
+                      today=queries.today_of(current_user, clock.now()))
+    what = _summary(touch)
+    ops.delete_touch(db.session, touch, now=clock.now())
+    db.session.commit()
+    if not is_partial():
+        flash(_("Deleted: %(what)s.", what=what))
+        return redirect(next_url)
+    # An empty answer swapped with outerHTML removes the row.
+    response = current_app.response_class("", status=200, mimetype="text/html")
+    response.vary.add("HX-Request")
+    return trigger(response, EVENT, {"id": touch_id, "action": "deleted"})

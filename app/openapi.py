@@ -1,0 +1,347 @@
+"""The OpenAPI 3.1 document of the JSON API v1, built from the app's own enums and limits.
+
+Kinds, directions, tiers, warmth and the field limits come from the modules that enforce them,
+so the document cannot drift from the code. The text is for developers and stays in English.
+"""
+
+from __future__ import annotations
+
+from .kinds import Direction, Role, Tier, TouchKind
+from .operations.customers import MAX_NOTES
+from .operations.touches import CLIENT_ID, MAX_NOTE
+from .warmth import MAX_CADENCE, MIN_CADENCE, Warmth
+
+VERSION = "1.0.0"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict) -> dict:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def _enum(values) -> dict:
+    return {"type": "string", "enum": [v.value for v in values]}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(name: str) -> dict:
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+def _schemas() -> dict:
+    streak = {
+        "type": "object",
+        "description": "The rep's daily streak on their local day.",
+        "properties": {
+            "current": {"type": "integer", "minimum": 0},
+            "longest": {"type": "integer", "minimum": 0},
+            "freezes": {"type": "integer", "minimum": 0, "maximum": 2},
+            "at_risk": {"type": "boolean", "description": "Today is a workday and nothing is logged yet."},
+            "today_active": {"type": "boolean"},
+        },
+        "required": ["current", "longest", "freezes", "at_risk", "today_active"],
+        "additionalProperties": False,
+    }
+    touch = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "customer_id": {"type": "integer"},
+            "kind": _ref("TouchKind"),
+            "direction": _ref("Direction"),
+            "note": _nullable({"type": "string", "maxLength": MAX_NOTE}),
+            "occurred_at": {"type": "string", "format": "date-time", "description": "UTC instant."},
+            "local_day": {
+                "type": "string",
+                "format": "date",
+                "description": "The rep's calendar day of the touch, in their time zone at logging time.",
+            },
+            "backfilled": {"type": "boolean", "description": "Logged for an earlier day than the rep's today."},
+            "client_id": _nullable({"type": "string", "pattern": CLIENT_ID.pattern}),
+        },
+        "required": [
+            "id", "customer_id", "kind", "direction", "note", "occurred_at", "local_day", "backfilled", "client_id",
+        ],
+        "additionalProperties": False,
+    }
+    touch_input = {
+        "type": "object",
+        "properties": {
+            "customer_id": {"type": "integer", "description": "A customer the user may see, not archived."},
+            "kind": _ref("TouchKind"),
+            "note": _nullable({
+                "type": "string",
+                "maxLength": MAX_NOTE,
+                "description": "Required for the kind `other`.",
+            }),
+            "occurred_at": _nullable({
+                "type": "string",
+                "format": "date-time",
+                "description": "ISO 8601 with an offset; at most 3 days back and 5 minutes ahead. Default: now.",
+            }),
+            "direction": {**_ref("Direction"), "default": Direction.out.value},
+            "client_id": _nullable({
+                "type": "string",
+                "pattern": CLIENT_ID.pattern,
+                "description": "Idempotency key made by the client: a repeat returns the stored touch with 200.",
+            }),
+        },
+        "required": ["customer_id", "kind"],
+    }
+    customer = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "company": {"type": ["string", "null"]},
+            "tier": _ref("Tier"),
+            "cadence_days": {"type": "integer", "minimum": MIN_CADENCE, "maximum": MAX_CADENCE},
+            "last_touch_day": {"type": ["string", "null"], "format": "date"},
+            "warmth": _ref("Warmth"),
+            "days_since": {"type": "integer", "description": "Days since the last touch, or since creation."},
+            "archived": {"type": "boolean"},
+        },
+        "required": [
+            "id", "name", "company", "tier", "cadence_days", "last_touch_day", "warmth", "days_since", "archived",
+        ],
+        "additionalProperties": False,
+    }
+    customer_input = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "company": _nullable({"type": "string", "maxLength": 200}),
+            "email": _nullable({"type": "string", "format": "email", "maxLength": 254}),
+            "phone": _nullable({"type": "string", "maxLength": 64}),
+            "tier": {**_ref("Tier"), "default": Tier.B.value},
+            "cadence_days": {
+                "type": "integer",
+                "minimum": MIN_CADENCE,
+                "maximum": MAX_CADENCE,
+                "description": "Default by tier: A = 7, B = 14, C = 30.",
+            },
+            "notes": _nullable({"type": "string", "maxLength": MAX_NOTES}),
+        },
+        "required": ["name"],
+    }
+    user = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "email": {"type": "string", "format": "email"},
+            "role": _enum(Role),
+            "timezone": {"type": "string", "description": "IANA time zone."},
+            "locale": {"type": ["string", "null"]},
+            "workdays": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0, "maximum": 6},
+                "description": "Weekday numbers, Monday = 0.",
+            },
+            "daily_goal": {"type": "integer"},
+            "day_start_hour": {"type": "integer", "minimum": 0, "maximum": 23},
+        },
+        "required": ["id", "name", "email", "role", "timezone", "locale", "workdays", "daily_goal", "day_start_hour"],
+        "additionalProperties": False,
+    }
+    return {
+        "TouchKind": _enum(TouchKind),
+        "Direction": _enum(Direction),
+        "Tier": _enum(Tier),
+        "Warmth": _enum(Warmth),
+        "Streak": streak,
+        "Touch": touch,
+        "TouchInput": touch_input,
+        "TouchResult": {
+            "type": "object",
+            "properties": {"touch": _ref("Touch"), "streak": _ref("Streak")},
+            "required": ["touch", "streak"],
+            "additionalProperties": False,
+        },
+        "User": user,
+        "Me": {
+            "type": "object",
+            "properties": {
+                "user": _ref("User"),
+                "today": {"type": "string", "format": "date", "description": "The user's local day."},
+                "streak": _ref("Streak"),
+                "today_touches": {"type": "integer", "minimum": 0},
+                "daily_goal": {"type": "integer"},
+            },
+            "required": ["user", "today", "streak", "today_touches", "daily_goal"],
+            "additionalProperties": False,
+        },
+        "Customer": customer,
+        "CustomerInput": customer_input,
+        "CustomerResult": {
+            "type": "object",
+            "properties": {"customer": _ref("Customer")},
+            "required": ["customer"],
+            "additionalProperties": False,
+        },
+        "CustomerList": {
+            "type": "object",
+            "properties": {"customers": {"type": "array", "items": _ref("Customer")}},
+            "required": ["customers"],
+            "additionalProperties": False,
+        },
+        "Error": {
+            "type": "object",
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string", "description": "In the user's language."},
+                        "fields": {
+                            "type": "object",
+                            "additionalProperties": {"type": "string"},
+                            "description": "Field name to a message in the user's language.",
+                        },
+                    },
+                    "required": ["code", "message"],
+                    "additionalProperties": False,
+                }
+            },
+            "required": ["error"],
+            "additionalProperties": False,
+        },
+    }
+
+
+READ = [{"bearerAuth": []}, {"sessionCookie": []}]
+WRITE = [{"bearerAuth": []}, {"sessionCookie": [], "csrfHeader": []}]
+
+
+def _paths() -> dict:
+    return {
+        "/touches": {
+            "post": {
+                "operationId": "logTouch",
+                "summary": "Log a touch",
+                "security": WRITE,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("TouchInput")}}},
+                "responses": {
+                    "201": _json(_ref("TouchResult"), "The touch was stored; the rep's new streak."),
+                    "200": _json(_ref("TouchResult"), "A touch with this client_id was already stored; nothing new."),
+                    "400": _error("BadRequest"),
+                    "401": _error("Unauthorized"),
+                    "422": _error("Invalid"),
+                },
+            }
+        },
+        "/me": {
+            "get": {
+                "operationId": "getMe",
+                "summary": "The signed-in user, their streak and today's progress",
+                "security": READ,
+                "responses": {"200": _json(_ref("Me"), "The user."), "401": _error("Unauthorized")},
+            }
+        },
+        "/customers": {
+            "get": {
+                "operationId": "listCustomers",
+                "summary": "Customers the user sees, most urgent first",
+                "security": READ,
+                "parameters": [
+                    {"name": "warmth", "in": "query", "required": False, "schema": _ref("Warmth")},
+                ],
+                "responses": {
+                    "200": _json(_ref("CustomerList"), "The customers (archived ones left out)."),
+                    "401": _error("Unauthorized"),
+                    "422": _error("Invalid"),
+                },
+            },
+            "post": {
+                "operationId": "createCustomer",
+                "summary": "Create a customer owned by the user",
+                "security": WRITE,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("CustomerInput")}}},
+                "responses": {
+                    "201": _json(_ref("CustomerResult"), "The new customer."),
+                    "400": _error("BadRequest"),
+                    "401": _error("Unauthorized"),
+                    "422": _error("Invalid"),
+                },
+            },
+        },
+        "/customers/{customer_id}": {
+            "get": {
+                "operationId": "getCustomer",
+                "summary": "One customer the user may see",
+                "security": READ,
+                "parameters": [
+                    {"name": "customer_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "responses": {
+                    "200": _json(_ref("CustomerResult"), "The customer."),
+                    "401": _error("Unauthorized"),
+                    "404": _error("NotFound"),
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "getOpenApiDocument",
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 document.")},
+            }
+        },
+    }
+
+
+def _responses() -> dict:
+    error = _ref("Error")
+    return {
+        "BadRequest": _json(error, "The body is not a JSON object, or the CSRF token is missing (code `csrf`)."),
+        "Unauthorized": _json(error, "Not signed in, or the access token is invalid or revoked."),
+        "NotFound": _json(error, "No such object, or one the user may not see."),
+        "Conflict": _json(error, "The request conflicts with the current state."),
+        "Invalid": _json(error, "A field is invalid; `fields` says which and why."),
+    }
+
+
+def document(*, session_cookie: str = "session") -> dict:
+    """Return the OpenAPI 3.1 document of the API v1."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Touchbase API",
+            "version": VERSION,
+            "description": (
+                "Log touches, read your streak and your customers. Authenticate with a personal access "
+                "token (`Authorization: Bearer tb_...`, made in the settings or with `flask tokens create "
+                "EMAIL`), or from the browser with the session cookie plus the `X-CSRFToken` header on "
+                'writes. Errors are `{"error": {"code", "message", "fields"?}}` with 400, 401, 404, 409 '
+                "or 422; another organisation's object is a 404."
+            ),
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": READ,
+        "paths": _paths(),
+        "components": {
+            "schemas": _schemas(),
+            "responses": _responses(),
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "tb_ personal access token",
+                },
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": session_cookie},
+                "csrfHeader": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-CSRFToken",
+                    "description": "The page's CSRF token; needed with the session cookie on POST.",
+                },
+            },
+        },
+    }

@@ -1,0 +1,72 @@
+"""The team page: members, and invite links for coaches."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import clock
+from ..extensions import db
+from ..htmx import is_partial, render
+from ..operations import Invalid, NotFound, accounts, invites
+
+bp = Blueprint("team", __name__, url_prefix="/team")
+
+
+def _page(*, status: int = 200, block: str | None = None, **context):
+    now = clock.now()
+    coach = current_user.is_coach and current_user.team_id is not None
+    return render(
+        "team/index.html",
+        block=block,
+        status=status,
+        team=current_user.team,
+        members=accounts.team_members(db.session, current_user),
+        coach=coach,
+        invites=invites.open_invites(db.session, current_user, now=now) if coach else [],
+        invite_errors=context.pop("invite_errors", {}),
+        **context,
+    )
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Show the team: members for everyone, invites for coaches."""
+    return _page()
+
+
+@bp.post("/invites")
+@login_required
+def create_invite():
+    """Make a single-use invite link and show it once; for anyone but a coach it does not exist."""
+    try:
+        new = invites.create_invite(
+            db.session, current_user, now=clock.now(), days=current_app.config["INVITE_DAYS"]
+        )
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except Invalid as exc:
+        db.session.rollback()
+        return _page(status=422, block="invites", invite_errors=exc.fields)
+    db.session.commit()
+    link = url_for("auth.join", token=new.token, _external=True)
+    return _page(status=201, block="invites", new_link=link, new_invite=new.invite)
+
+
+@bp.post("/invites/<int:invite_id>/revoke")
+@login_required
+def revoke_invite(invite_id: int):
+    """Revoke an open invite of the coach's team."""
+    try:
+        invites.revoke_invite(db.session, current_user, invite_id, now=clock.now())
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    if is_partial():
+        return _page(block="invites", revoked=True)
+    flash(_("Invite revoked. The link no longer works."))
+    return redirect(url_for("team.index", _anchor="invites"), 303)

@@ -1,0 +1,240 @@
+"""CSV import (preview, then confirm) and export through the client."""
+
+from __future__ import annotations
+
+import csv
+import html as html_lib
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app import clock
+from app.kinds import Role
+from app.models import Customer
+from tests.conftest import NOW, csrf_token_from
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch):
+    """Pin the clock so days are exact."""
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+
+
+def count(session) -> int:
+    return session.scalar(select(func.count(Customer.id)))
+
+
+def upload(client, content: bytes, filename: str = "customers.csv"):
+    return client.post(
+        "/customers/import", data={"file": (io.BytesIO(content), filename), "text": ""},
+        content_type="multipart/form-data",
+    )
+
+
+def carried_content(page: str) -> str:
+    match = re.search(r'<input type="hidden" name="content" value="([^"]*)">', page)
+    assert match, "no confirm form"
+    return html_lib.unescape(match.group(1))
+
+
+def test_import_page_explains_the_format(client, login, make_user):
+    login(make_user())
+    page = client.get("/customers/import").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page
+    assert 'type="file" name="file"' in page and 'name="text"' in page
+    assert "At most 5000 customers and 2 MB per file." in page
+
+
+def test_preview_writes_nothing_then_confirm_imports_all(client, session, login, make_user):
+    rep = make_user()
+    login(rep)
+    content = "\ufeffName;Firma;E-Mail;Stufe;Kadenz;Notizen;Geburtstag\nAnna;Berg KG;anna@example.com;A;;Kaffee\nBen;;;C;45;\n"
+    response = upload(client, content.encode("utf-8"))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert count(session) == 0
+    assert len(re.findall(r'data-testid="import-row"', page)) == 2
+    assert "Anna" in page and "Berg KG" in page and "No errors." in page
+    assert "These columns are not imported and will be ignored: Geburtstag" in page
+    assert "Import 2 customers" in page
+    content_field = carried_content(page)
+    assert content_field.startswith("Name;Firma")
+
+    response = client.post("/customers/import/confirm", data={"content": content_field}, content_type="multipart/form-data")
+    assert response.status_code == 303
+    customers = session.scalars(select(Customer).order_by(Customer.name)).all()
+    assert [(c.name, c.company, c.tier.value, c.cadence_days, c.owner_id) for c in customers] == [
+        ("Anna", "Berg KG", "A", 7, rep.id), ("Ben", None, "C", 45, rep.id)
+    ]
+    assert "2 customers were imported." in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_preview_shows_every_row_error_and_offers_no_import(client, session, login, make_user):
+    login(make_user())
+    response = client.post("/customers/import", data={"text": "name,email,tier\n,a@example.com,B\nBob,nope,Q\nCid,,\n"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Please enter a name." in page
+    assert "Please enter a valid e-mail address." in page
+    assert "Tier must be A, B or C." in page
+    assert "2 rows have errors." in page
+    assert 'name="content"' not in page and "Import 3" not in page
+    assert "Check again" in page  # the content can be fixed in place
+    assert count(session) == 0
+
+
+def test_confirm_revalidates_and_writes_nothing_when_a_row_is_bad(client, session, login, make_user):
+    login(make_user())
+    response = client.post("/customers/import/confirm", data={"content": "name,cadence_days\nGood,7\nBad,999\n"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Nothing was imported" in page
+    assert "Cadence must be between 1 and 365 days." in page
+    assert count(session) == 0
+
+
+def test_confirm_with_nothing_is_422(client, session, login, make_user):
+    login(make_user())
+    response = client.post("/customers/import/confirm", data={})
+    assert response.status_code == 422
+    assert "The file is empty." in response.get_data(as_text=True)
+
+
+def test_latin1_upload_gets_a_message_not_a_500(client, session, login, make_user):
+    login(make_user())
+    response = upload(client, "name;company\nJörg;Müller & Söhne\n".encode("cp1252"))
+    assert response.status_code == 422
+    assert "not UTF-8" in response.get_data(as_text=True)
+    assert count(session) == 0
+
+
+def test_empty_upload_and_missing_name_column(client, login, make_user):
+    login(make_user())
+    response = client.post("/customers/import", data={"text": ""}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "Please choose a CSV file or paste its content." in response.get_data(as_text=True)
+    response = upload(client, b"")
+    assert response.status_code == 422
+    response = upload(client, b"firma,email\nACME,a@example.com\n")
+    assert response.status_code == 422
+    assert "must be “name”" in response.get_data(as_text=True)
+    response = upload(client, b"name,Name\nA,B\n")
+    assert response.status_code == 422
+    assert "appears more than once" in response.get_data(as_text=True)
+
+
+def test_duplicates_are_flagged_but_importable(client, session, login, make_user, make_customer):
+    rep = make_user()
+    make_customer(rep, "Anna", company="Berg KG")
+    login(rep)
+    page = upload(client, b"name,company\nanna,berg kg\n").get_data(as_text=True)
+    assert "A customer with this name and company already exists." in page
+    assert "Import 1 customer" in page
+
+
+def test_row_limit_comes_from_the_config(app, client, session, login, make_user):
+    login(make_user())
+    app.config["CSV_MAX_ROWS"] = 3
+    try:
+        response = upload(client, b"name\nA\nB\nC\nD\n")
+    finally:
+        app.config["CSV_MAX_ROWS"] = 5000
+    assert response.status_code == 422
+    assert "At most 3 customers per import" in response.get_data(as_text=True)
+
+
+def test_large_pasted_content_is_accepted_up_to_the_upload_limit(client, session, login, make_user):
+    login(make_user())
+    notes = "x" * 4000
+    text = "name,notes\n" + "".join(f"Customer {i},{notes}\n" for i in range(200))  # ~800 kB, over Werkzeug's 500 kB
+    response = client.post("/customers/import", data={"text": text}, content_type="multipart/form-data")
+    assert response.status_code == 200
+    response = client.post("/customers/import/confirm", data={"content": text}, content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert count(session) == 200
+
+
+def test_upload_over_the_limit_is_413(client, login, make_user):
+    login(make_user())
+    response = upload(client, b"name\n" + b"A\n" * (1024 * 1024 + 10))
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "This file is too large: at most 2 MB per import." in page
+    assert 'type="file" name="file"' in page  # the upload form is right there again
+
+
+def test_import_with_csrf_on_uses_the_token(app, client, session, login, make_user):
+    login(make_user())
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get("/customers/import").get_data(as_text=True)
+    token = csrf_token_from(page)
+    assert client.post("/customers/import", data={"text": "name\nA\n"}, content_type="multipart/form-data").status_code == 400
+    preview = client.post("/customers/import", data={"text": "name\nA\n", "csrf_token": token}, content_type="multipart/form-data")
+    assert preview.status_code == 200
+    preview_page = preview.get_data(as_text=True)
+    response = client.post("/customers/import/confirm", content_type="multipart/form-data",
+                           data={"content": carried_content(preview_page), "csrf_token": csrf_token_from(preview_page)})
+    assert response.status_code == 303
+    assert count(session) == 1
+
+
+# -- export -------------------------------------------------------------------------------------
+
+
+def test_export_is_a_safe_excel_friendly_attachment(client, session, login, make_user, make_customer):
+    rep = make_user()
+    make_customer(rep, "=HYPERLINK(\"http://evil.example\",\"click\")", company="+ACME", phone="+49 30 123",
+                  notes="@reminder", tier="A")
+    make_customer(rep, "Quiet one", now=NOW - timedelta(days=40))
+    make_customer(make_user(), "Not mine")
+    login(rep)
+    response = client.get("/customers/export.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="touchbase-customers-2026-11-27.csv"'
+    body = response.data
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert [r["name"] for r in rows] == ["Quiet one", "'=HYPERLINK(\"http://evil.example\",\"click\")"]
+    evil = rows[1]
+    assert evil["company"] == "'+ACME" and evil["phone"] == "'+49 30 123" and evil["notes"] == "'@reminder"
+    assert rows[0]["warmth"] == "quiet" and rows[0]["last_touch_day"] == ""
+    assert list(rows[0]) == ["name", "company", "email", "phone", "tier", "cadence_days", "paused_until",
+                             "last_touch_day", "warmth", "notes"]
+
+
+def test_export_uses_semicolons_for_german(client, session, login, make_user, make_customer):
+    rep = make_user(locale="de")
+    make_customer(rep, "Anna")
+    login(rep)
+    body = client.get("/customers/export.csv").data.decode("utf-8-sig")
+    assert body.startswith("name;company;email")
+
+
+def test_coach_exports_the_team(client, login, make_org, make_user, make_customer):
+    team = make_org()
+    coach = make_user(team=team, role=Role.coach)
+    make_customer(make_user(team=team), "Team one")
+    make_customer(make_user(), "Other org")
+    login(coach)
+    body = client.get("/customers/export.csv").data.decode("utf-8-sig")
+    assert "Team one" in body and "Other org" not in body
+
+
+def test_export_then_import_preview_shows_no_errors(client, session, login, make_user, make_customer):
+    rep = make_user()
+    make_customer(rep, "-minus", company="Müller; Söhne", email="m@example.com", phone="+49 (30) 12-34",
+                  tier="A", cadence_days="5", notes="two\nlines, \"quoted\"", paused_until="2026-12-24")
+    make_customer(rep, "Plain", tier="C")
+    login(rep)
+    exported = client.get("/customers/export.csv").data
+    response = upload(client, exported, "touchbase-customers.csv")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    assert "No errors." in page and "Import 2 customers" in page
+    assert "already exists" in page  # the same customers are still there
