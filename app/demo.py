@@ -25,7 +25,7 @@ from . import clock, queries
 from .extensions import db
 from .kinds import Direction, Role, Tier, TouchKind
 from .models import Customer, Organization, Team, Touch, User
-from .operations import accounts
+from .operations import accounts, streak_state
 from .warmth import default_cadence
 
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -519,6 +519,7 @@ def seed(session: Session, *, now: datetime, password_hash: str) -> SeedResult |
     for plan in all_plans:
         plan.customer.last_touch_day = max(plan.days, default=None)
     session.flush()
+    streak_state.rebuild_all(session, now=now)
     return SeedResult(organization, tuple(users), len(all_plans), len(rows))
 
 

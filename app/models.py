@@ -166,6 +166,7 @@ class Touch(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     local_day: Mapped[date] = mapped_column(Date)
     backfilled: Mapped[bool] = mapped_column(Boolean, default=False)
+    rescue: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     client_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -208,3 +209,53 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
+
+
+class AwayPeriod(db.Model):
+    """A rep's vacation or sick leave: inclusive local days that neither extend nor break a streak."""
+
+    __tablename__ = "away_period"
+    __table_args__ = (Index("ix_away_period_user_days", "user_id", "first_day", "last_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(16), default="vacation")
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TeamHoliday(db.Model):
+    """Days a coach sets off for the whole team (public holidays, a team retreat)."""
+
+    __tablename__ = "team_holiday"
+    __table_args__ = (Index("ix_team_holiday_team_days", "team_id", "first_day", "last_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(120))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StreakState(db.Model):
+    """A rep's streak walk folded up to ``through_day``, kept current by every write.
+
+    Reading a streak only walks the few days after ``through_day``, never the whole history;
+    ``flask streaks rebuild --check`` proves the kept state equals a fresh fold of the touches.
+    """
+
+    __tablename__ = "streak_state"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    through_day: Mapped[date | None] = mapped_column(Date)
+    current: Mapped[int] = mapped_column(Integer, default=0)
+    longest: Mapped[int] = mapped_column(Integer, default=0)
+    freezes: Mapped[int] = mapped_column(Integer, default=0)
+    run_of_active: Mapped[int] = mapped_column(Integer, default=0)
+    started: Mapped[bool] = mapped_column(Boolean, default=False)
+    frozen_days: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

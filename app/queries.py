@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from . import clock, streaks, warmth
 from .kinds import Tier
 from .models import Customer, Touch, User
+from .operations import streak_state
 from .operations.customers import visible_customers
 
 TIER_ORDER = {Tier.A: 0, Tier.B: 1, Tier.C: 2}
@@ -104,8 +105,8 @@ def active_days(session: Session, user: User) -> list[date]:
 
 
 def streak_summary(session: Session, user: User, *, today: date) -> streaks.StreakSummary:
-    """Return *user*'s streak summary on *today*."""
-    return streaks.summarize(active_days(session, user), today=today, workdays=user.workday_set)
+    """Return *user*'s streak summary on *today*, from the kept checkpoint."""
+    return streak_state.summary(session, user, today=today)
 
 
 def touches_on(session: Session, user: User, day: date) -> int:

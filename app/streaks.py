@@ -5,7 +5,7 @@ Pure: takes the rep's active local days and ``today``; reads no clock and no dat
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -112,20 +112,56 @@ def summarize(
     away_ranges = tuple(away)
     bonus = set(bonus_freeze_days)
     walker = Walker()
-    day = min(active)
+    fold(walker, min(active), today - timedelta(days=1), active=active, workdays=workdays,
+         away=away_ranges, bonus=bonus)
+    return finish(walker, today, active=active, workdays=workdays, away=away_ranges, bonus=bonus)
+
+
+def fold(
+    walker: Walker,
+    first: date,
+    last: date,
+    *,
+    active: Container[date],
+    workdays: frozenset[int],
+    away: tuple[tuple[date, date], ...],
+    bonus: Container[date],
+) -> Walker:
+    """Step *walker* over the finished days ``first..last`` (inclusive), in order; return it.
+
+    Folding a history in pieces gives the same walker as folding it at once, which is what
+    lets the app keep a checkpoint and only walk the days after it.
+    """
+    day = first
     one = timedelta(days=1)
-    while day < today:
-        expected = day.weekday() in workdays and not _is_away(day, away_ranges)
+    while day <= last:
+        expected = day.weekday() in workdays and not _is_away(day, away)
         walker.step(day, active=day in active, expected=expected, bonus=day in bonus)
         day += one
+    return walker
+
+
+def finish(
+    walker: Walker,
+    today: date,
+    *,
+    active: Container[date],
+    workdays: frozenset[int],
+    away: tuple[tuple[date, date], ...],
+    bonus: Container[date],
+) -> StreakSummary:
+    """Apply *today* to a walker folded through yesterday and return the summary.
+
+    Today is never "missed" while it lasts: when nothing is logged yet it is neutral, and the
+    streak is *at risk* if today is an expected workday and ``current > 0``.
+    """
     today_active = today in active
     at_risk = (
         not today_active
         and today.weekday() in workdays
-        and not _is_away(today, away_ranges)
+        and not _is_away(today, away)
         and walker.current > 0
     )
-    # Today is never "missed" while it lasts, so it is not expected.
     walker.step(today, active=today_active, expected=False, bonus=today in bonus)
     return StreakSummary(
         current=walker.current,
@@ -135,6 +171,41 @@ def summarize(
         at_risk=at_risk,
         today_active=today_active,
     )
+
+
+def consistency(
+    active_days: Container[date],
+    *,
+    today: date,
+    workdays: frozenset[int] = DEFAULT_WORKDAYS,
+    away: Iterable[tuple[date, date]] = (),
+    window: int = 28,
+    decay: float = 0.9,
+) -> float | None:
+    """Return the rep's consistency, 0.0–1.0, or None with no qualifying day yet.
+
+    ``consistency = sum(w_i * a_i) / sum(w_i)`` over the qualifying days of the last *window*
+    calendar days, where a qualifying day is a workday that is not away (today only once
+    something is logged, as today cannot be missed yet), ``i`` is how many days ago it was,
+    ``w_i = decay ** i`` and ``a_i`` is 1 for an active day, else 0. With ``decay = 0.9`` a
+    day's weight halves in about a week, so one missed day yesterday costs roughly a tenth of
+    the score and fades out within the month: a dip, not a cliff.
+    """
+    away_ranges = tuple(away)
+    numerator = denominator = 0.0
+    for i in range(window):
+        day = today - timedelta(days=i)
+        active = day in active_days
+        if i == 0 and not active:
+            continue
+        if day.weekday() not in workdays or _is_away(day, away_ranges):
+            continue
+        weight = decay**i
+        denominator += weight
+        numerator += weight if active else 0.0
+    if denominator == 0:
+        return None
+    return numerator / denominator
 
 
 def _is_away(day: date, away: tuple[tuple[date, date], ...]) -> bool:

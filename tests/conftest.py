@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 from datetime import datetime, timezone
 
 import pytest
@@ -19,8 +18,7 @@ from app.models import Customer, Organization, Team, User
 from app.operations import accounts
 from app.operations.customers import CustomerInput, create_customer
 
-PASSWORD = "correct horse battery"
-NOW = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+from support import NOW, PASSWORD, csrf_token_from  # noqa: F401  (re-exported for tests)
 
 
 @pytest.fixture(scope="session")
@@ -162,13 +160,6 @@ def login(client, session):
         return response
 
     return do
-
-
-def csrf_token_from(html: str) -> str:
-    """Extract a CSRF token from a rendered page."""
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no csrf token in page"
-    return match.group(1)
 
 
 class FreshGClient(FlaskClient):

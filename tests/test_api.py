@@ -19,7 +19,7 @@ from app.models import Touch
 from app.openapi import document
 from app.operations import tokens
 from app.warmth import Warmth
-from conftest import NOW, PASSWORD, csrf_token_from
+from support import NOW, PASSWORD, csrf_token_from
 
 DOC = document()
 

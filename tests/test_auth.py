@@ -9,7 +9,7 @@ from app import create_app
 from app.extensions import db, limiter
 from app.kinds import Role
 from app.models import Organization, Team, User
-from tests.conftest import PASSWORD
+from support import PASSWORD
 
 
 def _count(session, model) -> int:

@@ -13,7 +13,7 @@ from app.models import Customer
 from app.operations import Invalid
 from app.operations import csv_io
 from app.operations.customers import archive_customer
-from tests.conftest import NOW
+from support import NOW
 
 MAX = 5000
 

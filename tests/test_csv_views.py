@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.kinds import Role
 from app.models import Customer
-from tests.conftest import NOW, csrf_token_from
+from support import NOW, csrf_token_from
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from app.models import Customer
 from app.operations import Invalid, NotFound
 from app.operations import customers as ops
 from app.warmth import Warmth
-from tests.conftest import NOW
+from support import NOW
 
 
 def test_empty_cadence_follows_the_tier(session, make_user):

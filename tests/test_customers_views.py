@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.kinds import Direction, Role, TouchKind
 from app.models import Customer, Touch
-from tests.conftest import NOW
+from support import NOW
 
 TODAY = date(2026, 11, 27)  # NOW in Europe/Berlin, the factories' zone
 

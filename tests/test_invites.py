@@ -12,7 +12,7 @@ from app import clock
 from app.kinds import Role
 from app.models import Invite, User
 from app.operations import invites
-from tests.conftest import PASSWORD
+from support import PASSWORD
 
 INVALID = "This invite link is no longer valid"
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.kinds import Role
 from app.models import Invite, User
 from app.operations import Conflict, Invalid, NotFound, invites
-from tests.conftest import NOW, PASSWORD
+from support import NOW, PASSWORD
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app import clock
 from app.models import ApiToken
 from app.operations import tokens
-from tests.conftest import PASSWORD
+from support import PASSWORD
 
 FORM = {
     "name": "Rita Rep", "timezone": "America/New_York", "locale": "en", "workdays": ["0", "1", "2", "3"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.operations import Invalid, accounts
-from tests.conftest import PASSWORD
+from support import NOW, PASSWORD
 
 VALID = {
     "name": "Rita Rep", "timezone": "America/New_York", "locale": "de", "workdays": ["0", "2", "4"],
@@ -23,7 +23,7 @@ def _snapshot(user) -> dict:
 
 def test_valid_settings_are_saved(session, make_user):
     user = make_user()
-    accounts.update_settings(session, user, VALID)
+    accounts.update_settings(session, user, VALID, now=NOW)
     session.expire_all()
     assert _snapshot(user) == {
         "name": "Rita Rep", "timezone": "America/New_York", "locale": "de", "workdays": "024", "daily_goal": 5,
@@ -34,19 +34,19 @@ def test_valid_settings_are_saved(session, make_user):
 
 def test_keys_left_out_keep_their_values(session, make_user):
     user = make_user(daily_goal=7)
-    accounts.update_settings(session, user, {"name": "Only the name"})
+    accounts.update_settings(session, user, {"name": "Only the name"}, now=NOW)
     assert user.name == "Only the name" and user.daily_goal == 7
 
 
 def test_json_style_values_are_accepted(session, make_user):
     user = make_user()
-    accounts.update_settings(session, user, {"workdays": [6, 5, 5], "daily_goal": 50, "day_start_hour": 0})
+    accounts.update_settings(session, user, {"workdays": [6, 5, 5], "daily_goal": 50, "day_start_hour": 0}, now=NOW)
     assert user.workdays == "56" and user.daily_goal == 50 and user.day_start_hour == 0
 
 
 def test_an_empty_locale_means_the_browsers_language(session, make_user):
     user = make_user(locale="de")
-    accounts.update_settings(session, user, {"locale": ""})
+    accounts.update_settings(session, user, {"locale": ""}, now=NOW)
     assert user.locale is None
 
 
@@ -64,7 +64,7 @@ def test_a_bad_field_is_reported_and_nothing_is_saved(session, make_user, field,
     user = make_user()
     before = _snapshot(user)
     with pytest.raises(Invalid) as exc:
-        accounts.update_settings(session, user, {**VALID, field: value})
+        accounts.update_settings(session, user, {**VALID, field: value}, now=NOW)
     assert field in exc.value.fields
     assert exc.value.fields[field]
     assert _snapshot(user) == before
@@ -74,21 +74,21 @@ def test_every_bad_field_is_reported_at_once(session, make_user):
     user = make_user()
     with pytest.raises(Invalid) as exc:
         accounts.update_settings(session, user, {**VALID, "name": "", "workdays": [], "daily_goal": "0",
-                                                 "timezone": "Nowhere", "locale": "xx", "day_start_hour": "24"})
+                                                 "timezone": "Nowhere", "locale": "xx", "day_start_hour": "24"}, now=NOW)
     assert set(exc.value.fields) == {"name", "workdays", "daily_goal", "timezone", "locale", "day_start_hour"}
     assert exc.value.fields["workdays"] == "Pick at least one workday."
 
 
 def test_quiet_hours_may_cross_midnight(session, make_user):
     user = make_user()
-    accounts.update_settings(session, user, {"quiet_start_hour": "22", "quiet_end_hour": "6", "evening_hour": "18"})
+    accounts.update_settings(session, user, {"quiet_start_hour": "22", "quiet_end_hour": "6", "evening_hour": "18"}, now=NOW)
     assert (user.quiet_start_hour, user.quiet_end_hour) == (22, 6)
 
 
 def test_quiet_hours_need_a_different_start_and_end(session, make_user):
     user = make_user()
     with pytest.raises(Invalid) as exc:
-        accounts.update_settings(session, user, {"quiet_start_hour": "8", "quiet_end_hour": "8"})
+        accounts.update_settings(session, user, {"quiet_start_hour": "8", "quiet_end_hour": "8"}, now=NOW)
     assert set(exc.value.fields) == {"quiet_end_hour"}
 
 
@@ -97,14 +97,14 @@ def test_an_evening_reminder_inside_quiet_hours_is_refused(session, make_user, e
     user = make_user()
     with pytest.raises(Invalid) as exc:
         accounts.update_settings(session, user, {"evening_hour": evening, "quiet_start_hour": start,
-                                                 "quiet_end_hour": end})
+                                                 "quiet_end_hour": end}, now=NOW)
     assert set(exc.value.fields) == {"evening_hour"}
 
 
 def test_the_quiet_hours_check_uses_the_saved_values_for_fields_left_out(session, make_user):
     user = make_user(quiet_start_hour=21, quiet_end_hour=8)
     with pytest.raises(Invalid):
-        accounts.update_settings(session, user, {"evening_hour": "23"})
+        accounts.update_settings(session, user, {"evening_hour": "23"}, now=NOW)
 
 
 @pytest.mark.parametrize("hour, start, end, quiet", [

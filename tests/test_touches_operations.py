@@ -9,7 +9,7 @@ from app.models import Touch
 from app.operations import Invalid, NotFound
 from app.operations import touches as ops
 
-from conftest import NOW
+from support import NOW
 
 
 def _log(session, user, customer, kind="call", **kwargs):

@@ -9,7 +9,7 @@ from app import clock, queries
 from app.models import Touch
 from app.operations import touches as ops
 
-from conftest import csrf_token_from
+from support import csrf_token_from
 
 HX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/"}
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..kinds import Role
 from ..models import Organization, Team, User
-from . import Conflict, Invalid
+from . import Conflict, Invalid, streak_state
 
 _hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) defaults
 MIN_PASSWORD = 10
@@ -296,7 +296,7 @@ def in_quiet_hours(hour: int, start: int, end: int) -> bool:
     return hour >= start or hour < end
 
 
-def update_settings(session: Session, user: User, data: Mapping[str, object]) -> User:
+def update_settings(session: Session, user: User, data: Mapping[str, object], *, now: datetime) -> User:
     """Validate and apply *user*'s settings; a key left out keeps its value.
 
     Every bad field is reported at once and nothing changes unless all are valid. Quiet hours
@@ -339,9 +339,14 @@ def update_settings(session: Session, user: User, data: Mapping[str, object]) ->
         errors["evening_hour"] = str(_l("This reminder falls in your quiet hours, so it would never arrive."))
     if errors:
         raise Invalid(errors)
+    streak_relevant = any(
+        field in clean and clean[field] != getattr(user, field) for field in ("workdays", "timezone", "day_start_hour")
+    )
     for field, value in clean.items():
         setattr(user, field, value)
     session.flush()
+    if streak_relevant:
+        streak_state.changed(session, user, now=now)
     return user
 
 

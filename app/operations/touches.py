@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import clock
+from .. import clock, warmth
 from ..kinds import Direction, TouchKind
 from ..models import Customer, Touch, User
-from . import Invalid, NotFound
+from . import Invalid, NotFound, streak_state
 from .customers import get_customer
 
 MAX_NOTE = 2000
@@ -129,6 +129,7 @@ def log_touch(
         when = (local - timedelta(days=days_back)).astimezone(clock.UTC)
     else:
         when, day = now, today
+    rescue = was_quiet_before(session, customer, day)
     touch = Touch(
         organization_id=user.organization_id,
         user_id=user.id,
@@ -139,6 +140,7 @@ def log_touch(
         occurred_at=when,
         local_day=day,
         backfilled=day < today,
+        rescue=rescue,
         client_id=client_id,
         created_at=now,
     )
@@ -154,8 +156,29 @@ def log_touch(
         return LoggedTouch(existing, created=False)
     if customer.last_touch_day is None or day > customer.last_touch_day:
         customer.last_touch_day = day
-    session.flush()
+    streak_state.changed(session, user, now=now, day=day)
     return LoggedTouch(touch, created=True)
+
+
+def was_quiet_before(session: Session, customer: Customer, day: date) -> bool:
+    """Tell whether a touch on *day* rescues *customer*: it was ``quiet`` just before it.
+
+    "Just before" means after every touch up to and including *day*, so a second touch on
+    the same day, or a backfill before a later touch, rescues nobody.
+    """
+    previous = session.scalar(
+        select(func.max(Touch.local_day)).where(
+            Touch.customer_id == customer.id, Touch.deleted_at.is_(None), Touch.local_day <= day
+        )
+    )
+    state = warmth.status(
+        last_touch_day=previous,
+        created_day=customer.created_day,
+        today=day,
+        cadence_days=customer.cadence_days,
+        paused_until=customer.paused_until,
+    )
+    return state is warmth.Warmth.quiet
 
 
 def get_own_touch(session: Session, user: User, touch_id: object) -> Touch:
@@ -202,7 +225,7 @@ def delete_touch(session: Session, touch: Touch, *, now: datetime) -> Touch:
     touch.deleted_at = now
     session.flush()
     refresh_last_touch_day(session, touch.customer)
-    session.flush()
+    streak_state.changed(session, touch.user, now=now, day=touch.local_day)
     return touch
 
 

@@ -75,7 +75,7 @@ def save():
     """Save profile and day settings; all fields or none."""
     values = _posted_values()
     try:
-        accounts.update_settings(db.session, current_user, values)
+        accounts.update_settings(db.session, current_user, values, now=clock.now())
     except Invalid as exc:
         db.session.rollback()
         return _page(status=422, values=values, errors=exc.fields)

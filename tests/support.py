@@ -1,0 +1,16 @@
+"""Constants and helpers shared by the tests."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+PASSWORD = "correct horse battery"
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+
+
+def csrf_token_from(html: str) -> str:
+    """Extract a CSRF token from a rendered page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no csrf token in page"
+    return match.group(1)
