@@ -1,6 +1,8 @@
-"""Flask commands: ``flask users create``, ``flask demo seed``, ``flask tokens create``."""
+"""Flask commands: users, tokens, demo data, streak state."""
 
 from __future__ import annotations
+
+import time
 
 import click
 from flask import Flask
@@ -13,7 +15,7 @@ from .extensions import db
 from .kinds import Role
 from .models import Organization, Team
 from .operations import Conflict, Invalid, NotFound
-from .operations import accounts, tokens
+from .operations import accounts, streak_state, tokens
 
 users_cli = AppGroup("users", help="Manage users.")
 
@@ -68,8 +70,30 @@ def create_token_command(email, name):
     click.echo(new.plaintext)
 
 
+streaks_cli = AppGroup("streaks", help="Kept streak state.")
+
+
+@streaks_cli.command("rebuild")
+@click.option("--check", is_flag=True, help="Only compare the kept state with a fresh fold; change nothing.")
+def rebuild_streaks_command(check: bool):
+    """Recompute every rep's streak state from the touches; report (or fix) differences."""
+    started = time.perf_counter()
+    count, differences = streak_state.rebuild_all(db.session, now=clock.now(), check=check)
+    if check:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    elapsed = time.perf_counter() - started
+    for diff in differences:
+        click.echo(f"{'differs' if check else 'fixed'}: user {diff.user_id} <{diff.email}> kept={diff.kept} fresh={diff.fresh}")
+    click.echo(f"{count} users, {len(differences)} differences, {elapsed:.2f} s.")
+    if check and differences:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(streaks_cli)
