@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import clock
+from . import clock, push
 from .demo import demo_cli
 from .extensions import db
 from .kinds import Role
@@ -91,9 +92,64 @@ def rebuild_streaks_command(check: bool):
         raise SystemExit(1)
 
 
+push_cli = AppGroup("push", help="Web push.")
+
+
+@push_cli.command("keys")
+@click.option("--new", "new", is_flag=True, help="Make a new key pair for production and print both keys.")
+def push_keys_command(new: bool):
+    """Print the VAPID public key (the browser's applicationServerKey)."""
+    if new:
+        pem = push.new_private_key_pem()
+        click.echo("# Set in the environment (keep the private key secret):")
+        click.echo("TOUCHBASE_VAPID_PRIVATE_KEY='" + pem.strip().replace("\n", "\\n") + "'")
+        click.echo("TOUCHBASE_VAPID_PUBLIC_KEY=" + push.public_key_of(push.parse_private_key(pem)))
+        return
+    click.echo(push.public_key())
+
+
+nudges_cli = AppGroup("nudges", help="Reminders: scan for due nudges and send the outbox.")
+
+
+def _instant(value: str | None):
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use an ISO 8601 instant like 2026-11-27T18:00:00+01:00") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise click.BadParameter("the instant needs an offset, like 2026-11-27T18:00:00+01:00")
+    return moment.astimezone(clock.UTC)
+
+
+#: The nudge scan plugged into ``flask nudges run``; ``None`` sends the outbox only.
+NUDGE_SCAN = None
+
+
+@nudges_cli.command("run")
+@click.option("--at", "at", default=None, help="Evaluate (and send) as of this ISO 8601 instant; default now.")
+@click.option("--dry-run", is_flag=True, help="Report what is due; enqueue and send nothing.")
+def run_nudges_command(at: str | None, dry_run: bool):
+    """Enqueue the nudges due now (or --at), then send the pending notifications."""
+    moment = _instant(at) or clock.now()
+    started = time.perf_counter()
+    report = push.run(db.session, at=moment, dry_run=dry_run, scan=NUDGE_SCAN)
+    elapsed = time.perf_counter() - started
+    if report.dry_run:
+        click.echo(f"dry run at {moment.isoformat()}: {report.enqueued} nudges due, {report.pending} notifications pending.")
+        return
+    click.echo(
+        f"{report.enqueued} enqueued, {report.sent} sent, {report.retried} to retry, {report.failed} failed, "
+        f"{report.removed_subscriptions} subscriptions removed in {elapsed:.2f} s."
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(streaks_cli)
+    app.cli.add_command(push_cli)
+    app.cli.add_command(nudges_cli)

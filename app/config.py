@@ -34,6 +34,25 @@ class Defaults:
     INVITE_DAYS = 7
     UNDO_SECONDS = 10
     DEMO_PASSWORD = "touchbase-demo"
+    # Web push. The private key is PEM text or base64url (raw 32 bytes or DER); in development a
+    # key pair is made once in the instance folder. The public key is derived when not given.
+    VAPID_PRIVATE_KEY = None
+    VAPID_PUBLIC_KEY = None
+    # Push services reject a ``sub`` on localhost; set your own contact address in production.
+    VAPID_SUBJECT = "mailto:reminders@touchbase-app.net"
+    # Hosts a subscription endpoint may point at; a leading dot allows subdomains only.
+    PUSH_ENDPOINT_HOSTS = [
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "web.push.apple.com",
+        ".notify.windows.com",
+        ".push.apple.com",
+    ]
+    PUSH_ALLOW_HTTP = False  # tests only: http endpoints on any port (a local fake push service)
+    PUSH_POOL_SIZE = 16
+    PUSH_TIMEOUT = 10.0  # seconds per request; pywebpush's default never times out
+    PUSH_BATCH_SIZE = 500  # notifications claimed per round
+    PUSH_LEASE_SECONDS = 300  # a row claimed longer ago (a crashed worker) is claimed again
 
 
 def _instance_secret(instance: Path) -> str:
@@ -58,6 +77,8 @@ def load(app: Flask, test_config: dict | None) -> None:
             raise RuntimeError("TOUCHBASE_SECRET_KEY must be set in production.")
         if not app.config.get("SQLALCHEMY_DATABASE_URI"):
             raise RuntimeError("TOUCHBASE_SQLALCHEMY_DATABASE_URI must be set in production.")
+        if not app.config.get("VAPID_PRIVATE_KEY"):
+            raise RuntimeError("TOUCHBASE_VAPID_PRIVATE_KEY must be set in production (flask push keys --new).")
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     else:
         os.makedirs(app.instance_path, exist_ok=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .kinds import Direction, Role, Tier, TouchKind
 from .operations.customers import MAX_NOTES
 from .operations.touches import CLIENT_ID, MAX_NOTE
+from .push import ENDPOINT_MAX
 from .warmth import MAX_CADENCE, MIN_CADENCE, Warmth
 
 VERSION = "1.0.0"
@@ -191,6 +192,50 @@ def _schemas() -> dict:
             "required": ["customers"],
             "additionalProperties": False,
         },
+        "PushSubscriptionInput": {
+            "type": "object",
+            "description": "The browser's `PushSubscription.toJSON()`.",
+            "properties": {
+                "endpoint": {
+                    "type": "string",
+                    "format": "uri",
+                    "maxLength": ENDPOINT_MAX,
+                    "description": "An https URL of a browser push service on the server's allow-list.",
+                },
+                "expirationTime": {"type": ["integer", "null"], "description": "Ignored."},
+                "keys": {
+                    "type": "object",
+                    "properties": {
+                        "p256dh": {"type": "string", "description": "P-256 public key, 65 bytes, base64url."},
+                        "auth": {"type": "string", "description": "Authentication secret, 16 bytes, base64url."},
+                    },
+                    "required": ["p256dh", "auth"],
+                },
+            },
+            "required": ["endpoint", "keys"],
+        },
+        "PushSubscriptionDelete": {
+            "type": "object",
+            "properties": {"endpoint": {"type": "string", "format": "uri"}},
+            "required": ["endpoint"],
+        },
+        "PushSubscription": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "endpoint": {"type": "string", "format": "uri"},
+                "created_at": {"type": "string", "format": "date-time"},
+                "last_success_at": {"type": ["string", "null"], "format": "date-time"},
+            },
+            "required": ["id", "endpoint", "created_at", "last_success_at"],
+            "additionalProperties": False,
+        },
+        "PushSubscriptionResult": {
+            "type": "object",
+            "properties": {"subscription": _ref("PushSubscription")},
+            "required": ["subscription"],
+            "additionalProperties": False,
+        },
         "Error": {
             "type": "object",
             "properties": {
@@ -286,6 +331,43 @@ def _paths() -> dict:
                 },
             }
         },
+        "/push/subscriptions": {
+            "post": {
+                "operationId": "savePushSubscription",
+                "summary": "Store this browser's web-push subscription",
+                "security": WRITE,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("PushSubscriptionInput")}},
+                },
+                "responses": {
+                    "201": _json(_ref("PushSubscriptionResult"), "The subscription was stored."),
+                    "200": _json(
+                        _ref("PushSubscriptionResult"),
+                        "The endpoint was known; its keys were updated and it now belongs to the user.",
+                    ),
+                    "400": _error("BadRequest"),
+                    "401": _error("Unauthorized"),
+                    "422": _error("Invalid"),
+                },
+            },
+            "delete": {
+                "operationId": "deletePushSubscription",
+                "summary": "Delete one of the user's web-push subscriptions by endpoint",
+                "security": WRITE,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("PushSubscriptionDelete")}},
+                },
+                "responses": {
+                    "204": {"description": "Deleted."},
+                    "400": _error("BadRequest"),
+                    "401": _error("Unauthorized"),
+                    "404": _error("NotFound"),
+                    "422": _error("Invalid"),
+                },
+            },
+        },
         "/openapi.json": {
             "get": {
                 "operationId": "getOpenApiDocument",
@@ -340,7 +422,7 @@ def document(*, session_cookie: str = "session") -> dict:
                     "type": "apiKey",
                     "in": "header",
                     "name": "X-CSRFToken",
-                    "description": "The page's CSRF token; needed with the session cookie on POST.",
+                    "description": "The page's CSRF token; needed with the session cookie on POST and DELETE.",
                 },
             },
         },

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from . import clock, streaks, warmth
 from .kinds import Tier
-from .models import Customer, Touch, User
+from .models import AwayPeriod, Customer, StreakState, TeamHoliday, Touch, User
 from .operations import streak_state
 from .operations.customers import visible_customers
 
@@ -178,3 +178,90 @@ def archived_count(session: Session, user: User) -> int:
     """Return how many archived customers *user* sees."""
     visible = visible_customers(user).where(Customer.archived_at.is_not(None)).subquery()
     return session.scalar(select(func.count()).select_from(visible)) or 0
+
+
+def touch_counts(session: Session, user: User, *, first: date, last: date) -> dict[date, int]:
+    """Return how many touches *user* logged per local day in ``first..last``, in one grouped query."""
+    rows = session.execute(
+        select(Touch.local_day, func.count(Touch.id))
+        .where(
+            Touch.user_id == user.id,
+            Touch.deleted_at.is_(None),
+            Touch.local_day >= first,
+            Touch.local_day <= last,
+        )
+        .group_by(Touch.local_day)
+    )
+    return {day: count for day, count in rows}
+
+
+def away_between(session: Session, user: User, *, first: date, last: date) -> tuple[tuple[date, date], ...]:
+    """Return the rep's away periods and team holidays that overlap ``first..last``, in one query."""
+    stmt = select(AwayPeriod.first_day, AwayPeriod.last_day).where(
+        AwayPeriod.user_id == user.id, AwayPeriod.last_day >= first, AwayPeriod.first_day <= last
+    )
+    if user.team_id is not None:
+        stmt = union_all(
+            stmt,
+            select(TeamHoliday.first_day, TeamHoliday.last_day).where(
+                TeamHoliday.team_id == user.team_id, TeamHoliday.last_day >= first, TeamHoliday.first_day <= last
+            ),
+        )
+    return tuple(sorted((first_day, last_day) for first_day, last_day in session.execute(stmt)))
+
+
+@dataclass(frozen=True)
+class StreakPage:
+    """What the streak page shows: the kept summary, the walk's run, the heatmap's inputs."""
+
+    summary: streaks.StreakSummary
+    run_of_active: int
+    counts: dict[date, int]
+    away: tuple[tuple[date, date], ...]
+    first_day: date
+
+
+def streak_page(session: Session, user: User, *, today: date, weeks: int = 26) -> StreakPage:
+    """Return the rep's streak page data without reading the whole history.
+
+    The summary comes from the kept checkpoint; the touch counts of the last *weeks* weeks
+    from one grouped query, their away ranges from one more. ``run_of_active`` (active days
+    since the last missed workday, what earns the next freeze) is the checkpoint's run walked
+    forward over the days after it, which the window already holds; only a checkpoint older
+    than the window, or none at all, falls back to the kept-state history path.
+    """
+    # Held here first, so the summary's own lookup finds it in the (weak) identity map.
+    state = session.get(StreakState, user.id)
+    summary = streak_summary(session, user, today=today)
+    first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
+    counts = touch_counts(session, user, first=first, last=today)
+    away = away_between(session, user, first=first, last=today)
+    through = state.through_day if state is not None else None
+    if through is None or through >= today:
+        hist = streak_state.history(session, user)
+        run, start = 0, min(hist.active, default=today)
+        active, away_after = hist.active, hist.away
+    elif through >= first - timedelta(days=1):
+        run, start = state.run_of_active, through + timedelta(days=1)
+        active, away_after = frozenset(counts), away
+    else:
+        hist = streak_state.history(session, user, after=through)
+        run, start = state.run_of_active, through + timedelta(days=1)
+        active, away_after = hist.active, hist.away
+    run = _run_of_active(run, start, today, active=active, workdays=user.workday_set, away=away_after)
+    return StreakPage(summary, run, counts, away, first)
+
+
+def _run_of_active(
+    run: int, first: date, today: date, *, active, workdays: frozenset[int], away: tuple[tuple[date, date], ...]
+) -> int:
+    # The same rule as streaks.Walker.step: an active day extends the run, a missed expected
+    # workday (frozen or not) resets it, neutral days and today-not-yet-logged leave it alone.
+    day = first
+    while day <= today:
+        if day in active:
+            run += 1
+        elif day < today and day.weekday() in workdays and not any(a <= day <= b for a, b in away):
+            run = 0
+        day += timedelta(days=1)
+    return run

@@ -16,9 +16,10 @@ from flask_login import current_user
 
 from .. import clock, openapi, queries
 from ..extensions import csrf, db, login_manager
-from ..models import Customer, Touch, User
+from ..models import Customer, PushSubscription, Touch, User
 from ..operations import Conflict, Invalid, NotFound
 from ..operations import customers as customer_ops
+from ..operations import push as push_ops
 from ..operations import tokens as token_ops
 from ..operations import touches as touch_ops
 from ..streaks import StreakSummary
@@ -286,6 +287,39 @@ def show_customer(customer_id: int):
     customer = customer_ops.get_customer(db.session, user, customer_id)
     row = queries.customer_row(customer, queries.today_of(user, clock.now()))
     return jsonify(customer=customer_json(row))
+
+
+def subscription_json(subscription: PushSubscription) -> dict:
+    """Return a push subscription as the API shows it (never its keys)."""
+    return {
+        "id": subscription.id,
+        "endpoint": subscription.endpoint,
+        "created_at": _instant(subscription.created_at),
+        "last_success_at": _instant(subscription.last_success_at) if subscription.last_success_at else None,
+    }
+
+
+@bp.post("/push/subscriptions")
+def save_push_subscription():
+    """Store this browser's push subscription: 201 when new, 200 when the endpoint was known."""
+    config = current_app.config
+    data = _json_body()
+    saved = push_ops.save_subscription(
+        db.session, _user(), endpoint=data.get("endpoint"), keys=data.get("keys"),
+        user_agent=request.headers.get("User-Agent"), now=clock.now(),
+        hosts=config["PUSH_ENDPOINT_HOSTS"], allow_http=bool(config["PUSH_ALLOW_HTTP"]),
+    )
+    db.session.commit()
+    return jsonify(subscription=subscription_json(saved.subscription)), 201 if saved.created else 200
+
+
+@bp.delete("/push/subscriptions")
+def delete_push_subscription():
+    """Delete one of the user's push subscriptions by its endpoint; 204, or 404 when unknown."""
+    data = _json_body()
+    push_ops.delete_subscription(db.session, _user(), endpoint=data.get("endpoint"))
+    db.session.commit()
+    return "", 204
 
 
 @bp.get("/openapi.json")

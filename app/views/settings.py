@@ -1,4 +1,4 @@
-"""Settings: profile and day, password, API tokens."""
+"""Settings: profile and day, vacation and sick days, password, API tokens."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from flask_login import current_user, login_required, login_user
 
 from .. import clock
 from ..extensions import db
-from ..htmx import is_partial, render
-from ..operations import Invalid, NotFound, accounts, tokens
+from ..htmx import is_partial, render, trigger
+from ..operations import Invalid, NotFound, accounts, away, streak_state, tokens
 from .auth import timezones
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+AWAY_FIELDS = ("first_day", "last_day", "reason", "note")
+AWAY_EVENT = "away-changed"
 
 
 def _saved_values() -> dict[str, object]:
@@ -45,6 +48,7 @@ def _shown(values: dict[str, object]) -> dict[str, object]:
 
 def _page(*, status: int = 200, block: str | None = None, values: dict | None = None, **context):
     locale = get_locale()
+    today = streak_state.user_today(current_user, clock.now())
     return render(
         "settings/index.html",
         block=block,
@@ -58,6 +62,12 @@ def _page(*, status: int = 200, block: str | None = None, values: dict | None = 
         weekdays=get_day_names("wide", locale=locale),
         hours=[(h, format_time(time(h), "short", rebase=False)) for h in range(24)],
         goal_range=(accounts.MIN_GOAL, accounts.MAX_GOAL),
+        today=today,
+        away_periods=away.list_away_periods(db.session, current_user, today=today),
+        away_limits=away.limits(today),
+        away_reasons=away.REASONS,
+        away_values=context.pop("away_values", {"reason": "vacation"}),
+        away_errors=context.pop("away_errors", {}),
         **context,
     )
 
@@ -135,3 +145,36 @@ def revoke_token(token_id: int):
         return _page(block="tokens", revoked=True)
     flash(_("Token revoked. Apps using it can no longer sign in with it."))
     return redirect(url_for("settings.index", _anchor="tokens"), 303)
+
+
+@bp.post("/away")
+@login_required
+def add_away():
+    """Add a vacation, sick or other away period; the streak treats its days as neutral."""
+    values = {f: request.form.get(f, "") for f in AWAY_FIELDS}
+    try:
+        period = away.add_away_period(db.session, current_user, values, now=clock.now())
+    except Invalid as exc:
+        db.session.rollback()
+        return _page(status=422, block="away", away_errors=exc.fields, away_values=values)
+    db.session.commit()
+    if is_partial():
+        return trigger(_page(status=201, block="away", away_added=period), AWAY_EVENT, {"action": "added"})
+    flash(_("Away period saved. Your streak is safe on those days."))
+    return redirect(url_for("settings.index", _anchor="away"), 303)
+
+
+@bp.post("/away/<int:period_id>/delete")
+@login_required
+def delete_away(period_id: int):
+    """Delete one of the user's own away periods; anyone else's is a 404."""
+    try:
+        away.delete_away_period(db.session, current_user, period_id, now=clock.now())
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    if is_partial():
+        return trigger(_page(block="away", away_deleted=True), AWAY_EVENT, {"action": "deleted"})
+    flash(_("Away period deleted."))
+    return redirect(url_for("settings.index", _anchor="away"), 303)

@@ -1,22 +1,26 @@
-"""The team page: members, and invite links for coaches."""
+"""The team page: members, team holidays, and invite links for coaches."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import clock
 from ..extensions import db
-from ..htmx import is_partial, render
-from ..operations import Invalid, NotFound, accounts, invites
+from ..htmx import is_partial, render, trigger
+from ..operations import Invalid, NotFound, accounts, away, invites, streak_state
 
 bp = Blueprint("team", __name__, url_prefix="/team")
+
+HOLIDAY_FIELDS = ("name", "first_day", "last_day")
+HOLIDAY_EVENT = "away-changed"
 
 
 def _page(*, status: int = 200, block: str | None = None, **context):
     now = clock.now()
     coach = current_user.is_coach and current_user.team_id is not None
+    today = streak_state.user_today(current_user, now)
     return render(
         "team/index.html",
         block=block,
@@ -26,6 +30,11 @@ def _page(*, status: int = 200, block: str | None = None, **context):
         coach=coach,
         invites=invites.open_invites(db.session, current_user, now=now) if coach else [],
         invite_errors=context.pop("invite_errors", {}),
+        today=today,
+        holidays=away.list_team_holidays(db.session, current_user, today=today),
+        holiday_limits=away.limits(today),
+        holiday_values=context.pop("holiday_values", {}),
+        holiday_errors=context.pop("holiday_errors", {}),
         **context,
     )
 
@@ -33,7 +42,7 @@ def _page(*, status: int = 200, block: str | None = None, **context):
 @bp.get("/")
 @login_required
 def index():
-    """Show the team: members for everyone, invites for coaches."""
+    """Show the team: members and holidays for everyone, invites and holiday editing for coaches."""
     return _page()
 
 
@@ -70,3 +79,39 @@ def revoke_invite(invite_id: int):
         return _page(block="invites", revoked=True)
     flash(_("Invite revoked. The link no longer works."))
     return redirect(url_for("team.index", _anchor="invites"), 303)
+
+
+@bp.post("/holidays")
+@login_required
+def add_holiday():
+    """Add a team holiday; its days are neutral for every member's streak. Coaches only (else 404)."""
+    values = {f: request.form.get(f, "") for f in HOLIDAY_FIELDS}
+    try:
+        holiday = away.add_team_holiday(db.session, current_user, values, now=clock.now())
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except Invalid as exc:
+        db.session.rollback()
+        return _page(status=422, block="holidays", holiday_errors=exc.fields, holiday_values=values)
+    db.session.commit()
+    if is_partial():
+        return trigger(_page(status=201, block="holidays", holiday_added=holiday), HOLIDAY_EVENT, {"action": "added"})
+    flash(_("Team holiday saved. Nobody's streak breaks on those days."))
+    return redirect(url_for("team.index", _anchor="holidays"), 303)
+
+
+@bp.post("/holidays/<int:holiday_id>/delete")
+@login_required
+def delete_holiday(holiday_id: int):
+    """Delete a holiday of the coach's team; anyone else, or another team's holiday, gets a 404."""
+    try:
+        away.delete_team_holiday(db.session, current_user, holiday_id, now=clock.now())
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    if is_partial():
+        return trigger(_page(block="holidays", holiday_deleted=True), HOLIDAY_EVENT, {"action": "deleted"})
+    flash(_("Team holiday deleted."))
+    return redirect(url_for("team.index", _anchor="holidays"), 303)

@@ -1,0 +1,143 @@
+"""Push subscriptions and reminder switches: store, move, remove; record opens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import push
+from ..models import PushSubscription, User
+from . import Invalid, NotFound
+
+MAX_DEVICES = 20
+MAX_USER_AGENT = 300
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A stored subscription and whether it is new."""
+
+    subscription: PushSubscription
+    created: bool
+
+
+def check_subscription(endpoint, keys, *, hosts, allow_http: bool) -> tuple[str, str, str]:
+    """Validate a browser's ``PushSubscription`` JSON; return (endpoint, p256dh, auth) or raise Invalid."""
+    errors: dict[str, str] = {}
+    if not isinstance(endpoint, str) or not endpoint.strip():
+        errors["endpoint"] = _l("The subscription has no endpoint.")
+    elif push.endpoint_refusal(endpoint.strip(), hosts=hosts, allow_http=allow_http):
+        errors["endpoint"] = _l("This push service is not allowed.")
+    if not isinstance(keys, dict):
+        keys = {}
+        errors["keys"] = _l("The subscription keys are missing.")
+    p256dh, auth = keys.get("p256dh"), keys.get("auth")
+    if "keys" not in errors:
+        if not isinstance(p256dh, str) or not push.is_p256_point(push.b64url_decode(p256dh)):
+            errors["keys.p256dh"] = _l("The key p256dh must be a P-256 public key (65 bytes, base64url).")
+        raw_auth = push.b64url_decode(auth) if isinstance(auth, str) else None
+        if raw_auth is None or len(raw_auth) != 16:
+            errors["keys.auth"] = _l("The key auth must be 16 bytes, base64url.")
+    if errors:
+        raise Invalid(errors)
+    # Stored unpadded: the form browsers give and pywebpush accepts.
+    return endpoint.strip(), p256dh.rstrip("="), auth.rstrip("=")
+
+
+def save_subscription(
+    session: Session, user: User, *, endpoint, keys, user_agent: str | None, now: datetime,
+    hosts, allow_http: bool = False,
+) -> Saved:
+    """Store a subscription for *user*; the same endpoint again updates it (and moves it to *user*)."""
+    endpoint, p256dh, auth = check_subscription(endpoint, keys, hosts=hosts, allow_http=allow_http)
+    agent = (user_agent or "")[:MAX_USER_AGENT] or None
+    existing = session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
+    if existing is None:
+        subscription = PushSubscription(
+            user_id=user.id, endpoint=endpoint, p256dh=p256dh, auth=auth, user_agent=agent,
+            created_at=now, updated_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(subscription)
+        except IntegrityError:  # the same browser posted twice at once: the other request won
+            existing = session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
+            if existing is None:
+                raise
+        else:
+            _drop_oldest(session, user)
+            return Saved(subscription, True)
+    # A browser keeps its endpoint across sign-ins: the device now belongs to whoever signed in.
+    existing.user_id = user.id
+    existing.p256dh, existing.auth = p256dh, auth
+    existing.user_agent = agent or existing.user_agent
+    existing.updated_at = now
+    existing.last_error = None
+    session.flush()
+    _drop_oldest(session, user)
+    return Saved(existing, False)
+
+
+def _drop_oldest(session: Session, user: User) -> None:
+    """Keep at most MAX_DEVICES subscriptions a user: the least recently updated go first."""
+    stale = session.scalars(
+        select(PushSubscription)
+        .where(PushSubscription.user_id == user.id)
+        .order_by(PushSubscription.updated_at.desc(), PushSubscription.id.desc())
+        .offset(MAX_DEVICES)
+    ).all()
+    for subscription in stale:
+        session.delete(subscription)
+    session.flush()
+
+
+def delete_subscription(session: Session, user: User, *, endpoint) -> None:
+    """Delete *user*'s subscription with *endpoint*; someone else's or an unknown one is NotFound."""
+    if not isinstance(endpoint, str) or not endpoint.strip():
+        raise Invalid({"endpoint": _l("The subscription has no endpoint.")})
+    subscription = session.scalar(
+        select(PushSubscription).where(
+            PushSubscription.endpoint == endpoint.strip(), PushSubscription.user_id == user.id
+        )
+    )
+    if subscription is None:
+        raise NotFound()
+    session.delete(subscription)
+    session.flush()
+
+
+def remove_device(session: Session, user: User, subscription_id: int) -> None:
+    """Delete one of *user*'s subscriptions by id; anyone else's is NotFound."""
+    subscription = session.get(PushSubscription, subscription_id)
+    if subscription is None or subscription.user_id != user.id:
+        raise NotFound()
+    session.delete(subscription)
+    session.flush()
+
+
+def list_devices(session: Session, user: User) -> list[PushSubscription]:
+    """Return *user*'s subscriptions, newest first."""
+    return list(
+        session.scalars(
+            select(PushSubscription)
+            .where(PushSubscription.user_id == user.id)
+            .order_by(PushSubscription.created_at.desc(), PushSubscription.id.desc())
+        )
+    )
+
+
+def set_enabled_kinds(session: Session, user: User, enabled) -> frozenset[str]:
+    """Switch the nudge kinds in *enabled* on and every other switchable kind off; return the muted."""
+    wanted = {str(kind) for kind in enabled}
+    unknown = wanted - set(push.SWITCHABLE_KINDS)
+    if unknown:
+        raise Invalid({"kinds": _l("Unknown kind of reminder.")})
+    muted = [kind for kind in push.SWITCHABLE_KINDS if kind not in wanted]
+    user.push_muted_kinds = ",".join(muted)
+    session.flush()
+    return frozenset(muted)

@@ -1,0 +1,56 @@
+"""Run the benchmarks (all, or those named) and write bench/results.md."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import BENCHMARKS
+from .common import Row
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"  # the latest rows of each benchmark (not committed)
+TABLE = HERE / "results.md"
+
+
+def write_table() -> str:
+    """Render every benchmark's latest rows into bench/results.md; return the table."""
+    lines = ["| benchmark | figure | goal | measured | machine |", "|---|---|---|---|---|"]
+    for name in BENCHMARKS:
+        path = RESULTS / f"{name}.json"
+        if not path.exists():
+            continue
+        for row in json.loads(path.read_text()):
+            lines.append("| {benchmark} | {figure} | {goal} | {measured} | {note} |".format(**row))
+    table = "\n".join(lines) + "\n"
+    TABLE.write_text(
+        "# Benchmark results\n\n"
+        "Written by `make bench` (`python -m bench`); each figure is a ratio, or times measured in one\n"
+        "run on the machine named in the last column.\n\n" + table
+    )
+    return table
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmarks named in *argv* (default: all), keep their rows, rewrite the table."""
+    names = argv or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    RESULTS.mkdir(exist_ok=True)
+    for name in names:
+        print(f"== {name}", flush=True)
+        started = time.perf_counter()
+        rows: list[Row] = importlib.import_module(BENCHMARKS[name]).run()
+        print(f"   ({time.perf_counter() - started:.0f} s)", flush=True)
+        (RESULTS / f"{name}.json").write_text(json.dumps([r.as_dict() for r in rows], indent=1, ensure_ascii=False))
+    print(write_table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
