@@ -76,6 +76,10 @@ class Team(db.Model):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Crisis mode: a banner, cadences × 0.7, and a storm-week coverage challenge.
+    crisis_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    crisis_reason: Mapped[str | None] = mapped_column(String(200))
+    crisis_message: Mapped[str | None] = mapped_column(Text)
 
     organization: Mapped[Organization] = relationship(back_populates="teams")
     members: Mapped[list[User]] = relationship(back_populates="team")
@@ -107,6 +111,8 @@ class User(UserMixin, db.Model):
     # Pushes sent since the user last opened one (the back-off rule); an open resets it.
     push_ignored_in_a_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     push_last_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Privacy: still counts for team challenges, but is left out of every ranking.
+    hide_from_rankings: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     organization: Mapped[Organization] = relationship()
@@ -323,3 +329,94 @@ class Notification(db.Model):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PointsEntry(db.Model):
+    """One line of the append-only points ledger; a deleted touch adds a reversing line."""
+
+    __tablename__ = "points_entry"
+    __table_args__ = (
+        Index("ix_points_entry_user_day", "user_id", "local_day"),
+        UniqueConstraint("reversal_of_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    touch_id: Mapped[int | None] = mapped_column(ForeignKey("touch.id"), index=True)
+    points: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(16))
+    reversal_of_id: Mapped[int | None] = mapped_column(ForeignKey("points_entry.id"))
+    local_day: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BadgeAward(db.Model):
+    """A badge a user earned: once per user and badge, whatever replays or races happen."""
+
+    __tablename__ = "badge_award"
+    __table_args__ = (UniqueConstraint("user_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    touch_id: Mapped[int | None] = mapped_column(ForeignKey("touch.id"))
+    awarded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    local_day: Mapped[date] = mapped_column(Date)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Kudos(db.Model):
+    """A coach's kudos for a great creative touch (at most 3 per coach and month)."""
+
+    __tablename__ = "kudos"
+    __table_args__ = (UniqueConstraint("coach_id", "touch_id"), Index("ix_kudos_coach_month", "coach_id", "month"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    coach_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    rep_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    touch_id: Mapped[int] = mapped_column(ForeignKey("touch.id"))
+    note: Mapped[str | None] = mapped_column(String(500))
+    month: Mapped[str] = mapped_column(String(7))  # the coach's local month, "2026-11"
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Challenge(db.Model):
+    """A team challenge with one metric, a target, and an absolute start and end."""
+
+    __tablename__ = "challenge"
+    __table_args__ = (Index("ix_challenge_team_end", "team_id", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str | None] = mapped_column(Text)
+    metric: Mapped[str] = mapped_column(String(16))
+    target: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    template: Mapped[str | None] = mapped_column(String(32))
+    crisis: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finalized_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    results: Mapped[str | None] = mapped_column(Text)  # JSON snapshot of the final standings
+
+    team: Mapped[Team] = relationship()
+
+
+class ChallengeResult(db.Model):
+    """A rep's final result in a finished challenge, and whether the push announced it."""
+
+    __tablename__ = "challenge_result"
+    __table_args__ = (UniqueConstraint("challenge_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    value: Mapped[int] = mapped_column(Integer)
+    target: Mapped[int] = mapped_column(Integer)
+    finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int | None] = mapped_column(Integer)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
