@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres translations messages bench clean
+.PHONY: run test lint test-sqlite test-postgres translations messages bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+## Test and benchmark tools from the npm registry (axe-core, Lighthouse), exactly as locked.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 translations: $(VENV)/.runtime
 	$(BIN)/pybabel -q compile --use-fuzzy -d app/translations
 
@@ -31,12 +36,17 @@ messages: $(VENV)/.runtime
 run: $(VENV)/.runtime translations
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --url http://$(HOST):$(PORT)
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	TOUCHBASE_SCHEDULER_ENABLED=true $(FLASK) run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.dev translations test-sqlite test-postgres
+test: $(VENV)/.dev node_modules/.package-lock.json translations lint test-sqlite test-postgres
+
+## Static security analysis. B101 (assert) is skipped: asserts only narrow types after a
+## validation step; no check relies on them.
+lint: $(VENV)/.dev
+	$(BIN)/bandit -q -r app --skip B101
 
 test-sqlite:
-	TEST_DATABASE_URL= $(BIN)/python -m pytest -q
+	TEST_DATABASE_URL= $(BIN)/python -m pytest -q -m "not postgres"
 
 ## Runs only when TEST_DATABASE_URL points at a PostgreSQL database (CI sets it).
 test-postgres:
@@ -45,7 +55,7 @@ test-postgres:
 		$(BIN)/python -m pytest -q -m "not browser"; \
 	else echo "== PostgreSQL suite skipped: TEST_DATABASE_URL is not set"; fi
 
-bench: $(VENV)/.dev translations
+bench: $(VENV)/.dev node_modules/.package-lock.json translations
 	$(BIN)/python -m bench
 
 clean:

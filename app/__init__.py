@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, config, database, i18n, web
+from . import cli, config, database, i18n, scheduler, web
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .views import register_blueprints
 
@@ -37,7 +37,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         database.configure_engine(db.engine)
 
+    web.init_url_map(app)
     register_blueprints(app)
     web.init_app(app)
     cli.init_app(app)
+    scheduler.init_app(app)  # only under `make run` (SCHEDULER_ENABLED); off in tests and production
     return app

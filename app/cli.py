@@ -1,4 +1,4 @@
-"""Flask commands: users, tokens, demo data, streak state."""
+"""Flask commands: users, tokens, demo data, streak state, push keys and the nudge run."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import clock, push
+from . import clock, push, scan
 from .demo import demo_cli
 from .extensions import db
 from .kinds import Role
 from .models import Organization, Team
 from .operations import Conflict, Invalid, NotFound
 from .operations import accounts, streak_state, tokens
+from .operations import challenges as challenge_ops
 
 users_cli = AppGroup("users", help="Manage users.")
 
@@ -123,8 +124,8 @@ def _instant(value: str | None):
     return moment.astimezone(clock.UTC)
 
 
-#: The nudge scan plugged into ``flask nudges run``; ``None`` sends the outbox only.
-NUDGE_SCAN = None
+#: The nudge scan plugged into ``flask nudges run`` (``app.scan.scan``); ``None`` sends the outbox only.
+NUDGE_SCAN = scan.scan
 
 
 @nudges_cli.command("run")
@@ -145,6 +146,18 @@ def run_nudges_command(at: str | None, dry_run: bool):
     )
 
 
+challenges_cli = AppGroup("challenges", help="Team challenges.")
+
+
+@challenges_cli.command("finalize")
+@click.option("--at", "at", default=None, help="Finalize as of this ISO 8601 instant; default now.")
+def finalize_challenges_command(at: str | None):
+    """Freeze the results of every challenge whose end has passed (safe to run again)."""
+    count = challenge_ops.finalize_due(db.session, now=_instant(at) or clock.now())
+    db.session.commit()
+    click.echo(f"{count} challenges finalized.")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(users_cli)
@@ -153,3 +166,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(streaks_cli)
     app.cli.add_command(push_cli)
     app.cli.add_command(nudges_cli)
+    app.cli.add_command(challenges_cli)

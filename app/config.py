@@ -26,14 +26,28 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("en", "de")
+    # Production cookie names: the ``__Host-`` prefix makes browsers insist on Secure, Path=/ and
+    # no Domain, so no subdomain can plant or read them (OWASP ASVS 3.4).
+    PRODUCTION_SESSION_COOKIE_NAME = "__Host-touchbase"
+    PRODUCTION_REMEMBER_COOKIE_NAME = "__Host-touchbase-remember"
+    # Rate limits: in memory per process by default; set TOUCHBASE_RATELIMIT_STORAGE_URI to a
+    # redis:// URL so that every gunicorn worker and instance counts together.
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_KEY_PREFIX = "touchbase"
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"
+    # Redis down: log it and let requests through rather than answer every sign-in with a 500.
+    RATELIMIT_SWALLOW_ERRORS = True
+    LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"  # per client address; also joining a team
+    REGISTER_RATE_LIMIT = "5 per minute; 20 per hour"  # per client address
+    TOKEN_RATE_LIMIT = "10 per minute; 50 per day"  # nosec B105  # a rate limit: API tokens made, per user
+    INVITE_RATE_LIMIT = "10 per minute; 100 per day"  # invite links made, per coach
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none).
+    TRUSTED_PROXIES = 0
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     CSV_MAX_ROWS = 5000
     INVITE_DAYS = 7
     UNDO_SECONDS = 10
-    DEMO_PASSWORD = "touchbase-demo"
+    DEMO_PASSWORD = "touchbase-demo"  # nosec B105  # the demo accounts' password, printed by `flask demo seed`
     # Web push. The private key is PEM text or base64url (raw 32 bytes or DER); in development a
     # key pair is made once in the instance folder. The public key is derived when not given.
     VAPID_PRIVATE_KEY = None
@@ -53,6 +67,11 @@ class Defaults:
     PUSH_TIMEOUT = 10.0  # seconds per request; pywebpush's default never times out
     PUSH_BATCH_SIZE = 500  # notifications claimed per round
     PUSH_LEASE_SECONDS = 300  # a row claimed longer ago (a crashed worker) is claimed again
+    SCHEDULER_ENABLED = False  # `make run` sets it: `flask nudges run` every minute in the dev server
+    # Responses are compressed (Flask-Compress); static files stream, so they get br or deflate.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_ALGORITHM_STREAMING = ["br", "deflate"]
+    COMPRESS_BR_LEVEL = 5
 
 
 def _instance_secret(instance: Path) -> str:
@@ -79,7 +98,16 @@ def load(app: Flask, test_config: dict | None) -> None:
             raise RuntimeError("TOUCHBASE_SQLALCHEMY_DATABASE_URI must be set in production.")
         if not app.config.get("VAPID_PRIVATE_KEY"):
             raise RuntimeError("TOUCHBASE_VAPID_PRIVATE_KEY must be set in production (flask push keys --new).")
-        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+        if app.config.get("SESSION_COOKIE_DOMAIN") or app.config.get("REMEMBER_COOKIE_DOMAIN"):
+            raise RuntimeError("Cookie domains cannot be set in production: the cookies are host-only (__Host-).")
+        app.config.update(
+            SESSION_COOKIE_SECURE=True,
+            REMEMBER_COOKIE_SECURE=True,
+            SESSION_COOKIE_PATH="/",
+            REMEMBER_COOKIE_PATH="/",
+            SESSION_COOKIE_NAME=app.config["PRODUCTION_SESSION_COOKIE_NAME"],
+            REMEMBER_COOKIE_NAME=app.config["PRODUCTION_REMEMBER_COOKIE_NAME"],
+        )
     else:
         os.makedirs(app.instance_path, exist_ok=True)
         if not app.config.get("SECRET_KEY"):

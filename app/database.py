@@ -1,20 +1,53 @@
 """Engine tuning per database backend."""
 
+from flask import has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, scoped_session
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def configure_engine(engine: Engine) -> None:
-    """Turn on foreign keys, WAL and a busy timeout for SQLite connections."""
+    """Make SQLite transactional like PostgreSQL: foreign keys, WAL, a busy timeout, real BEGIN.
+
+    pysqlite on its own begins a transaction only before the first INSERT or UPDATE and
+    commits on the outermost RELEASE, so a savepoint around one insert would commit that
+    insert on its own. With the driver's own handling off, SQLAlchemy emits BEGIN itself and
+    savepoints nest inside the request's transaction. Writing requests (POST, PUT, PATCH,
+    DELETE) begin IMMEDIATE: they take the write lock up front and wait for it (busy timeout)
+    instead of failing when another writer committed between their first read and their first
+    write. Reads and work outside a request begin DEFERRED, so an idle session never holds the
+    write lock.
+    """
     if engine.dialect.name != "sqlite":
         return
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA busy_timeout=15000")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection: Connection):
+        writing = connection.get_execution_options().get("sqlite_immediate") or (
+            has_request_context() and request.method not in READ_ONLY_METHODS
+        )
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def begin_write(session: Session) -> None:
+    """Begin the session's next transaction as a writer (on SQLite: BEGIN IMMEDIATE).
+
+    For work outside a request that reads and then writes while other processes write too
+    (the push outbox): it waits for the write lock instead of failing on a stale snapshot.
+    """
+    real = session() if isinstance(session, scoped_session) else session
+    if not real.in_transaction():
+        real.connection(execution_options={"sqlite_immediate": True})

@@ -6,7 +6,9 @@ so the document cannot drift from the code. The text is for developers and stays
 
 from __future__ import annotations
 
+from .badges import BADGES
 from .kinds import Direction, Role, Tier, TouchKind
+from .points import Reason
 from .operations.customers import MAX_NOTES
 from .operations.touches import CLIENT_ID, MAX_NOTE
 from .push import ENDPOINT_MAX
@@ -159,10 +161,63 @@ def _schemas() -> dict:
         "Streak": streak,
         "Touch": touch,
         "TouchInput": touch_input,
+        "TouchPoints": {
+            "type": "object",
+            "description": (
+                "What the touch scored when it was logged (the same on a replay). `cap`: beyond 2 scored "
+                "touches with this customer within 7 days a touch scores 0 — still logged."
+            ),
+            "properties": {
+                "points": {"type": "integer", "minimum": 0},
+                "reason": {"type": "string", "enum": [r.value for r in Reason if r is not Reason.reversal]},
+            },
+            "required": ["points", "reason"],
+            "additionalProperties": False,
+        },
+        "BadgeCode": {"type": "string", "enum": list(BADGES)},
+        "Badge": {
+            "type": "object",
+            "properties": {
+                "code": _ref("BadgeCode"),
+                "name": {"type": "string", "description": "In the user's language."},
+            },
+            "required": ["code", "name"],
+            "additionalProperties": False,
+        },
+        "EarnedBadge": {
+            "type": "object",
+            "properties": {
+                "code": _ref("BadgeCode"),
+                "name": {"type": "string", "description": "In the user's language."},
+                "awarded_at": {"type": "string", "format": "date-time"},
+            },
+            "required": ["code", "name", "awarded_at"],
+            "additionalProperties": False,
+        },
+        "PointsTotals": {
+            "type": "object",
+            "description": "Sums of the points ledger; a deleted touch's points drop out of the day it was logged on.",
+            "properties": {
+                "today": {"type": "integer", "description": "On the user's local day."},
+                "week": {"type": "integer", "description": "In the ISO week (Monday–Sunday) of the user's local day."},
+                "total": {"type": "integer"},
+            },
+            "required": ["today", "week", "total"],
+            "additionalProperties": False,
+        },
         "TouchResult": {
             "type": "object",
-            "properties": {"touch": _ref("Touch"), "streak": _ref("Streak")},
-            "required": ["touch", "streak"],
+            "properties": {
+                "touch": _ref("Touch"),
+                "streak": _ref("Streak"),
+                "points": _ref("TouchPoints"),
+                "badges": {
+                    "type": "array",
+                    "items": _ref("Badge"),
+                    "description": "Badges this request earned; always empty on a replay.",
+                },
+            },
+            "required": ["touch", "streak", "points", "badges"],
             "additionalProperties": False,
         },
         "User": user,
@@ -174,8 +229,10 @@ def _schemas() -> dict:
                 "streak": _ref("Streak"),
                 "today_touches": {"type": "integer", "minimum": 0},
                 "daily_goal": {"type": "integer"},
+                "points": _ref("PointsTotals"),
+                "badges": {"type": "array", "items": _ref("EarnedBadge"), "description": "Newest first."},
             },
-            "required": ["user", "today", "streak", "today_touches", "daily_goal"],
+            "required": ["user", "today", "streak", "today_touches", "daily_goal", "points", "badges"],
             "additionalProperties": False,
         },
         "Customer": customer,
@@ -284,7 +341,7 @@ def _paths() -> dict:
         "/me": {
             "get": {
                 "operationId": "getMe",
-                "summary": "The signed-in user, their streak and today's progress",
+                "summary": "The signed-in user, their streak, today's progress, points and badges",
                 "security": READ,
                 "responses": {"200": _json(_ref("Me"), "The user."), "401": _error("Unauthorized")},
             }

@@ -47,6 +47,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .database import begin_write
 from .models import Notification, NotificationStatus, PushSubscription, User
 
 log = logging.getLogger(__name__)
@@ -407,6 +408,7 @@ def claim(session: Session, *, now: datetime, limit: int, ids: Sequence[int] | N
     # Two statements, not UPDATE … WHERE id IN (SELECT … LIMIT): PostgreSQL may run such a
     # subquery again per row and so claim far more than *limit*.
     while True:
+        begin_write(session)
         chosen = list(session.scalars(candidates))
         if not chosen:
             session.commit()
@@ -548,6 +550,7 @@ def deliver(session: Session, claimed: Sequence[_Claimed], *, now: datetime) -> 
             info = {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}
             jobs.append(_Job(row.id, sub.id, sub.endpoint, info, data, row.ttl, headers))
 
+    session.commit()  # the jobs hold plain data: no transaction stays open while the network is slow
     outcomes: dict[tuple[int, int], Outcome] = {}
     if jobs:
         key = vapid()
@@ -565,6 +568,7 @@ def deliver(session: Session, claimed: Sequence[_Claimed], *, now: datetime) -> 
         finally:
             http.close()
 
+    begin_write(session)
     _record(session, claimed, subscriptions, outcomes, refused, now=now, report=report)
     session.commit()
     return report
@@ -601,8 +605,8 @@ def _record(session, claimed, subscriptions, outcomes, refused, *, now, report) 
             continue
         transient = [o for o in results if o.transient]
         error = "; ".join(sorted({(o.error or str(o.status))[:120] for o in results})) or "no device to send to"
-        values = {"b_id": row.id, "b_token": row.token, "attempts": attempts, "last_error": error[:500],
-                  "claimed_at": None, "claim_token": None}
+        values = {"b_id": row.id, "b_token": row.token, "attempts": attempts, "last_error": error[:500]}
+        values.update(claimed_at=None, claim_token=None)  # releases the lease
         deadline = row.created_at + MAX_AGE
         if transient and now < deadline:
             waits = [o.retry_after for o in transient if o.retry_after is not None]

@@ -5,11 +5,14 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_compress import Compress
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 from sqlalchemy import select
 
-from . import labels
+from . import assets, labels
 from .extensions import db, login_manager
 from .models import User
 
@@ -18,6 +21,26 @@ CSP = (
     "connect-src 'self'; font-src 'self'; manifest-src 'self'; worker-src 'self'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 )
+# Powerful features the app never uses, switched off for it and anything it might embed.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+# Primary keys are 32-bit integers. A bigger id in a URL must be a 404 before it reaches the
+# database: PostgreSQL fails a query comparing an integer column with an out-of-range number.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """The ``int`` URL converter, limited to ids the database can hold."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def init_url_map(app: Flask) -> None:
+    """Make ``<int:...>`` in every route refuse numbers beyond ``MAX_ID``; call before adding routes."""
+    app.url_map.converters["int"] = IdConverter
 
 
 @login_manager.user_loader
@@ -47,6 +70,9 @@ def api_error(status: int, code: str, message: str, fields: dict | None = None):
 
 def init_app(app: Flask) -> None:
     """Install headers, error handlers and template helpers."""
+    # Compression (brotli or gzip) and content-hashed static URLs with long cache lifetimes.
+    Compress(app)
+    assets.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"
@@ -63,12 +89,20 @@ def init_app(app: Flask) -> None:
             return response
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind a TLS-terminating proxy: the client's address (rate limits) and https (HSTS,
+        # secure cookies) come from its X-Forwarded-* headers, trusted for that many hops only.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     @app.after_request
     def _headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         if current_user.is_authenticated and not request.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
         if request.is_secure:

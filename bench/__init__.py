@@ -8,4 +8,11 @@ goal checked by a test. Each benchmark is a module with ``run() -> list[Row]`` r
 BENCHMARKS = {
     "streak_history": "bench.streak_history",
     "streak_rebuild": "bench.streak_rebuild",
+    "load_touches": "bench.load_touches",
+    "kill9": "bench.kill9",
+    "push_outage": "bench.push_outage",
+    "today_throughput": "bench.today_throughput",
+    "nudge_scan": "bench.nudge_scan",
+    "push_rate": "bench.push_rate",
+    "lighthouse": "bench.lighthouse",
 }

@@ -38,7 +38,7 @@ def get_customer(session: Session, user: User, customer_id: object, *, include_a
         cid = int(customer_id)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise NotFound() from None
-    if not 0 < cid < 2**63:
+    if not 0 < cid < 2**31:  # ids are 32-bit: PostgreSQL would fail the query on a bigger one
         raise NotFound()
     stmt = visible_customers(user).where(Customer.id == cid)
     if not include_archived:

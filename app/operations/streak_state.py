@@ -149,17 +149,33 @@ def summary(session: Session, user: User, *, today: date) -> streaks.StreakSumma
     from scratch for this answer only.
     """
     state = session.get(StreakState, user.id)
-    if state is None or state.through_day is None or state.through_day >= today:
-        hist = history(session, user)
+    after = state.through_day if usable(state, today) else None
+    return summary_of(state, history(session, user, after=after), today=today)
+
+
+def usable(state: StreakState | None, today: date) -> bool:
+    """Tell whether *state* is a checkpoint that a read on *today* can walk on from."""
+    return state is not None and state.through_day is not None and state.through_day < today
+
+
+def summary_of(state: StreakState | None, hist: History, *, today: date) -> streaks.StreakSummary:
+    """Return the streak on *today* from a kept *state* and a preloaded *hist* (no queries).
+
+    With a ``usable`` state, *hist* must hold at least the active and bonus days after
+    ``state.through_day`` and the away ranges overlapping them (more is fine: earlier days are
+    ignored); otherwise it must be the rep's whole history. This lets a page that shows many
+    reps load every history in a few set-based queries.
+    """
+    if not usable(state, today):
         walker, _ = fold_from_scratch(hist, today - timedelta(days=1))
         return streaks.finish(walker, today, active=hist.active, workdays=hist.workdays,
                               away=hist.away, bonus=hist.bonus)
+    assert state is not None and state.through_day is not None
     through = state.through_day
-    hist = history(session, user, after=through)
     walker = _walker_of(state)
     first: date | None = through + timedelta(days=1)
     if not state.started:
-        days = [d for d in hist.active if d < today]
+        days = [d for d in hist.active if through < d < today]
         first = min(days) if days else None
     if first is not None:
         streaks.fold(walker, first, today - timedelta(days=1), active=hist.active,

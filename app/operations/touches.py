@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import clock, warmth
+from .. import badges, clock, warmth
 from ..kinds import Direction, TouchKind
 from ..models import Customer, Touch, User
-from . import Invalid, NotFound, streak_state
+from . import Invalid, NotFound, awards, ledger, streak_state
 from .customers import get_customer
 
 MAX_NOTE = 2000
@@ -26,10 +26,13 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 @dataclass(frozen=True)
 class LoggedTouch:
-    """A touch and whether this call created it (False for a replayed ``client_id``)."""
+    """A touch, whether this call created it (False for a replayed ``client_id``), its points
+    (the same for a replay) and the badges this call awarded (none for a replay)."""
 
     touch: Touch
     created: bool
+    points: ledger.TouchPoints | None = None
+    badges: tuple[badges.Badge, ...] = ()
 
 
 def user_today(user: User, now: datetime):
@@ -95,7 +98,7 @@ def log_touch(
     elif client_id is not None:
         existing = session.scalar(select(Touch).where(Touch.user_id == user.id, Touch.client_id == client_id))
         if existing is not None:
-            return LoggedTouch(existing, created=False)
+            return LoggedTouch(existing, created=False, points=ledger.points_of(session, existing))
 
     kind_value = _clean_kind(kind, errors)
     direction_value = _clean_direction(direction, errors)
@@ -129,6 +132,9 @@ def log_touch(
         when = (local - timedelta(days=days_back)).astimezone(clock.UTC)
     else:
         when, day = now, today
+    # The rep's concurrent touches take turns from here, so each one's rescue, score and
+    # badges see the other's (and the first touch's kept streak row is created once).
+    awards.lock_rep(session, user)
     rescue = was_quiet_before(session, customer, day)
     touch = Touch(
         organization_id=user.organization_id,
@@ -153,11 +159,13 @@ def log_touch(
         existing = session.scalar(select(Touch).where(Touch.user_id == user.id, Touch.client_id == client_id))
         if existing is None:
             raise
-        return LoggedTouch(existing, created=False)
+        return LoggedTouch(existing, created=False, points=ledger.points_of(session, existing))
     if customer.last_touch_day is None or day > customer.last_touch_day:
         customer.last_touch_day = day
     streak_state.changed(session, user, now=now, day=day)
-    return LoggedTouch(touch, created=True)
+    scored = ledger.record(session, touch, now=now)
+    earned = awards.award(session, user, now=now, touch_id=touch.id)
+    return LoggedTouch(touch, created=True, points=scored, badges=tuple(earned))
 
 
 def was_quiet_before(session: Session, customer: Customer, day: date) -> bool:
@@ -205,7 +213,10 @@ def refresh_last_touch_day(session: Session, customer: Customer) -> None:
 
 
 def update_touch(session: Session, touch: Touch, *, kind: object, note: object, direction: object, now: datetime) -> Touch:
-    """Change a touch's kind, note or direction; its day stays as it was logged."""
+    """Change a touch's kind, note or direction; its day and its points stay as they were logged.
+
+    A new kind may complete a badge (the tenth letter): ``award_after_edit`` tells.
+    """
     errors: dict[str, object] = {}
     kind_value = _clean_kind(kind, errors)
     direction_value = _clean_direction(direction, errors)
@@ -220,10 +231,19 @@ def update_touch(session: Session, touch: Touch, *, kind: object, note: object, 
     return touch
 
 
+def award_after_edit(session: Session, touch: Touch, *, now: datetime) -> list[badges.Badge]:
+    """Award what an edited *touch* newly earns for its rep (same transaction as the edit)."""
+    return awards.award(session, touch.user, now=now, touch_id=touch.id)
+
+
 def delete_touch(session: Session, touch: Touch, *, now: datetime) -> Touch:
-    """Mark a touch deleted; it no longer counts for streaks or warmth."""
+    """Mark a touch deleted; it no longer counts for streaks or warmth, and its points are reversed.
+
+    Badges it helped earn are kept (``app/badges.py``).
+    """
     touch.deleted_at = now
     session.flush()
+    ledger.reverse(session, touch, now=now)
     refresh_last_touch_day(session, touch.customer)
     streak_state.changed(session, touch.user, now=now, day=touch.local_day)
     return touch

@@ -10,14 +10,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import refresh as refresh_locale
 from flask_login import current_user
 
-from .. import clock, openapi, queries
+from .. import badges, clock, openapi, queries
 from ..extensions import csrf, db, login_manager
 from ..models import Customer, PushSubscription, Touch, User
 from ..operations import Conflict, Invalid, NotFound
+from ..operations import awards, ledger
 from ..operations import customers as customer_ops
 from ..operations import push as push_ops
 from ..operations import tokens as token_ops
@@ -148,6 +150,22 @@ def streak_json(summary: StreakSummary) -> dict:
     }
 
 
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+def points_json(scored: ledger.TouchPoints | None) -> dict:
+    """Return what one touch scored as the API shows it."""
+    if scored is None:
+        return {"points": 0, "reason": "base"}
+    return {"points": scored.points, "reason": scored.reason.value}
+
+
+def badge_json(badge: badges.Badge, locale: str) -> dict:
+    """Return a badge as the API shows it (name in the user's language)."""
+    return {"code": badge.code, "name": badge.name_in(locale)}
+
+
 def customer_json(row: queries.CustomerRow) -> dict:
     """Return a customer with its warmth as the API shows it."""
     customer: Customer = row.customer
@@ -231,22 +249,35 @@ def create_touch():
     result = touch_ops.log_touch(db.session, user=user, now=now, **fields)
     db.session.commit()
     summary = queries.streak_summary(db.session, user, today=queries.today_of(user, now))
-    body = {"touch": touch_json(result.touch), "streak": streak_json(summary)}
+    locale = _locale()
+    body = {
+        "touch": touch_json(result.touch),
+        "streak": streak_json(summary),
+        "points": points_json(result.points),
+        "badges": [badge_json(b, locale) for b in result.badges],
+    }
     return jsonify(body), 201 if result.created else 200
 
 
 @bp.get("/me")
 def me():
-    """Return the signed-in user, their streak and today's progress."""
+    """Return the signed-in user, their streak, today's progress, points and badges."""
     user = _user()
     now = clock.now()
     today = queries.today_of(user, now)
+    totals = ledger.totals(db.session, user, today=today, with_total=True)
+    locale = _locale()
     return jsonify(
         user=user_json(user),
         today=today.isoformat(),
         streak=streak_json(queries.streak_summary(db.session, user, today=today)),
         today_touches=queries.touches_on(db.session, user, today),
         daily_goal=user.daily_goal,
+        points={"today": totals.today, "week": totals.week, "total": totals.total},
+        badges=[
+            {**badge_json(a.badge, locale), "awarded_at": _instant(a.awarded_at)}
+            for a in awards.held_awards(db.session, user)
+        ],
     )
 
 

@@ -9,15 +9,23 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import clock
-from ..extensions import db, limiter
+from ..extensions import config_limit, db, limiter
 from ..htmx import render
 from ..operations import Conflict, Invalid, NotFound, accounts, invites
 
 bp = Blueprint("auth", __name__)
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+_login_limit = config_limit("LOGIN_RATE_LIMIT")
+
+
+def _not_created() -> str:
+    """Return the one message for a sign-up that clashes with an existing account.
+
+    It names no field and says nothing about the address, so the form cannot be used to test
+    which e-mail addresses have an account (beyond what being let in at all tells).
+    """
+    return _("We could not create an account with these details. If you already have one, sign in instead.")
 
 
 # Files in the zoneinfo folder that are no zone a person lives in.
@@ -77,6 +85,7 @@ def login():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(config_limit("REGISTER_RATE_LIMIT"), methods=["POST"])
 def register():
     """Create an organisation with one team; the first user becomes its admin and coach."""
     if current_user.is_authenticated:
@@ -98,9 +107,9 @@ def register():
         except Invalid as exc:
             db.session.rollback()
             errors = exc.fields
-        except Conflict as exc:
+        except Conflict:
             db.session.rollback()
-            errors = {exc.field or "email": exc.message}
+            errors = {"email": _not_created()}
         else:
             db.session.commit()
             login_user(result.user, remember=True)
@@ -155,9 +164,9 @@ def join(token: str):
         except Invalid as exc:
             db.session.rollback()
             errors = exc.fields
-        except Conflict as exc:
+        except Conflict:
             db.session.rollback()
-            errors = {exc.field or "email": exc.message}
+            errors = {"email": _not_created()}
         else:
             db.session.commit()
             login_user(user, remember=True)

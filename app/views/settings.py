@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from .. import clock
-from ..extensions import db
+from ..extensions import config_limit, db, limiter, user_or_address
 from ..htmx import is_partial, render, trigger
 from ..operations import Invalid, NotFound, accounts, away, streak_state, tokens
 from .auth import timezones
@@ -119,6 +119,7 @@ def password():
 
 @bp.post("/tokens")
 @login_required
+@limiter.limit(config_limit("TOKEN_RATE_LIMIT"), key_func=user_or_address)
 def create_token():
     """Create an API token and show its plain text once."""
     name = request.form.get("name", "")

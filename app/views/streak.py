@@ -15,6 +15,7 @@ from .. import clock, heatmap, queries, streaks
 from ..extensions import db
 from ..htmx import render
 from ..models import User
+from ..operations import ledger
 
 bp = Blueprint("streak", __name__)
 
@@ -113,4 +114,5 @@ def index():
         weekday_initials=get_day_names("narrow", locale=get_locale()),
         active_in_window=sum(1 for d, n in data.counts.items() if n),
         touches_in_window=sum(data.counts.values()),
+        points=ledger.totals(db.session, current_user, today=today, with_total=True),
     )

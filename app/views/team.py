@@ -1,15 +1,16 @@
-"""The team page: members, team holidays, and invite links for coaches."""
+"""The team page: the coach's quiet radar and crisis mode, members, team holidays, invite links."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import clock
-from ..extensions import db
+from .. import clock, queries
+from ..extensions import config_limit, db, limiter, user_or_address
 from ..htmx import is_partial, render, trigger
-from ..operations import Invalid, NotFound, accounts, away, invites, streak_state
+from ..operations import Invalid, NotFound, accounts, away, crisis, invites, streak_state
 
 bp = Blueprint("team", __name__, url_prefix="/team")
 
@@ -35,6 +36,9 @@ def _page(*, status: int = 200, block: str | None = None, **context):
         holiday_limits=away.limits(today),
         holiday_values=context.pop("holiday_values", {}),
         holiday_errors=context.pop("holiday_errors", {}),
+        radar=queries.radar(db.session, current_user, now=now) if coach else [],
+        crisis_values=context.pop("crisis_values", {}),
+        crisis_errors=context.pop("crisis_errors", {}),
         **context,
     )
 
@@ -42,12 +46,13 @@ def _page(*, status: int = 200, block: str | None = None, **context):
 @bp.get("/")
 @login_required
 def index():
-    """Show the team: members and holidays for everyone, invites and holiday editing for coaches."""
+    """Show the team: the quiet radar and crisis mode for coaches, members and holidays for everyone."""
     return _page()
 
 
 @bp.post("/invites")
 @login_required
+@limiter.limit(config_limit("INVITE_RATE_LIMIT"), key_func=user_or_address)
 def create_invite():
     """Make a single-use invite link and show it once; for anyone but a coach it does not exist."""
     try:
@@ -115,3 +120,51 @@ def delete_holiday(holiday_id: int):
         return trigger(_page(block="holidays", holiday_deleted=True), HOLIDAY_EVENT, {"action": "deleted"})
     flash(_("Team holiday deleted."))
     return redirect(url_for("team.index", _anchor="holidays"), 303)
+
+
+@bp.get("/reps/<int:rep_id>")
+@login_required
+def rep(rep_id: int):
+    """Show a rep's quiet and warming customers to their coach; anyone else gets a 404."""
+    detail = queries.rep_customers(db.session, current_user, rep_id, now=clock.now())
+    if detail is None:
+        abort(404)
+    return render("team/rep.html", detail=detail, crisis=current_user.team.crisis_since is not None)
+
+
+@bp.post("/crisis")
+@login_required
+def start_crisis():
+    """Switch the coach's team into crisis mode and start a storm week; others get a 404."""
+    values = {"reason": request.form.get("reason", ""), "message": request.form.get("message", "")}
+    try:
+        started = crisis.start_crisis(
+            db.session, current_user, reason=values["reason"], message=values["message"],
+            now=clock.now(), locale=str(get_locale() or "en"),
+        )
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except Invalid as exc:
+        db.session.rollback()
+        return _page(status=422, crisis_errors=exc.fields, crisis_values=values)
+    db.session.commit()
+    if started.challenge is not None:
+        flash(_("Crisis mode is on. Cadences are tighter and a storm week has started."))
+        return redirect(url_for("challenges.show", challenge_id=started.challenge.id), 303)
+    flash(_("Crisis message updated."))
+    return redirect(url_for("team.index", _anchor="crisis"), 303)
+
+
+@bp.post("/crisis/end")
+@login_required
+def end_crisis():
+    """Switch the coach's team out of crisis mode; a running storm week runs to its end."""
+    try:
+        crisis.end_crisis(db.session, current_user, now=clock.now())
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    flash(_("Crisis mode is off. Cadences are back to normal."))
+    return redirect(url_for("team.index", _anchor="crisis"), 303)

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from .. import clock, ideas, queries
 from ..extensions import db
 from ..htmx import is_partial, render
+from ..operations import ledger
 
 bp = Blueprint("today", __name__)
 
@@ -29,6 +30,7 @@ def index():
             streak=queries.streak_summary(db.session, current_user, today=today),
             done=queries.touches_on(db.session, current_user, today),
             goal=current_user.daily_goal,
+            points=ledger.totals(db.session, current_user, today=today),
         )
     if part in (None, "whom"):
         context.update(

@@ -14,6 +14,7 @@ from ..models import Touch
 from ..operations import Invalid, NotFound
 from ..operations import touches as ops
 from ..operations.customers import get_customer
+from . import badges as badge_views
 
 bp = Blueprint("touches", __name__, url_prefix="/touches")
 
@@ -106,6 +107,8 @@ def create():
             note=values["note"],
             direction=values["direction"] or "out",
             days_back=_days_back(values["days_back"]),
+            # Set by app.js, so a lost request replayed from the offline outbox is not doubled.
+            client_id=form.get("client_id") or None,
             now=now,
         )
     except Invalid as exc:
@@ -120,18 +123,23 @@ def create():
     db.session.commit()
     touch = logged.touch
     message = _("Logged: %(what)s.", what=_summary(touch))
+    points = badge_views.points_note(logged.points, customer.name)
     if not is_partial():
-        flash({"text": message, "undo": url_for("touches.undo", touch_id=touch.id), "next": next_url}, "undo")
+        flash({"text": message, "detail": points, "undo": url_for("touches.undo", touch_id=touch.id),
+               "next": next_url}, "undo")
+        badge_views.flash_badges(logged.badges)
         return redirect(next_url)
     body = render_template(
         "touches/_log_form.html", customer=customer, log_open=False, log_next=next_url, logged=touch,
+        logged_points=points, logged_capped=bool(logged.points and logged.points.capped),
     ) + render_template(
         "touches/_undo_toast.html", message=message, touch=touch, next_url=next_url,
-        seconds=current_app.config["UNDO_SECONDS"],
+        seconds=current_app.config["UNDO_SECONDS"], detail=points,
     )
     response = current_app.response_class(body, status=200, mimetype="text/html")
     response.vary.add("HX-Request")
-    return trigger(response, EVENT, {"id": touch.id, "customer_id": customer.id, "action": "logged"})
+    trigger(response, EVENT, {"id": touch.id, "customer_id": customer.id, "action": "logged"})
+    return badge_views.celebrate(response, logged.badges)
 
 
 @bp.post("/<int:touch_id>/undo")
@@ -188,8 +196,10 @@ def edit(touch_id: int):
             "direction": request.form.get("direction", "out"),
         }
         try:
+            now = clock.now()
             ops.update_touch(db.session, touch, kind=values["kind"], note=values["note"],
-                             direction=values["direction"], now=clock.now())
+                             direction=values["direction"], now=now)
+            earned = ops.award_after_edit(db.session, touch, now=now)
         except Invalid as exc:
             db.session.rollback()
             errors = exc.fields
@@ -198,9 +208,11 @@ def edit(touch_id: int):
             db.session.commit()
             if not is_partial():
                 flash(_("Saved: %(what)s.", what=_summary(touch)))
+                badge_views.flash_badges(earned)
                 return redirect(next_url)
             response = render("touches/show.html", block="row", touch=touch, today=today, next_url=next_url)
-            return trigger(response, EVENT, {"id": touch.id, "action": "edited"})
+            trigger(response, EVENT, {"id": touch.id, "action": "edited"})
+            return badge_views.celebrate(response, earned)
     return render("touches/edit.html", block="edit_form", touch=touch, values=values, errors=errors,
                   today=today, next_url=next_url, inline=is_partial(), status=422 if errors else 200)
 

@@ -4,9 +4,11 @@
 
   // Preselect the browser's time zone in forms that ask for one.
   function fillTimezone(root) {
+    var fields = root.querySelectorAll("[data-browser-timezone]");
+    if (!fields.length) { return; }  // Intl's first use is slow on a phone: only when needed
     var zone = "";
     try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
-    root.querySelectorAll("[data-browser-timezone]").forEach(function (el) {
+    fields.forEach(function (el) {
       if (!el.value && zone) {
         if (el.tagName === "SELECT") {
           var option = el.querySelector('option[value="' + zone.replace(/"/g, "") + '"]');
@@ -206,4 +208,321 @@
   });
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (event) { init(event.target); });
+})();
+
+// == Offline: the app shell, and touches logged without a connection ==
+// The service worker (/sw.js) keeps the static shell and an offline page; this section tells
+// it the page's language and clears its caches on sign-out. A touch logged while offline (or
+// whose request never got through) goes into the outbox (static/js/outbox.js, IndexedDB) with
+// the form's client_id, shows at once under "Waiting to send", and is sent by Background Sync,
+// on the "online" event or at the next page load — whichever comes first; a Web Lock in
+// outbox.js lets only one of them send, and the client_id makes any repeat harmless.
+(function () {
+  "use strict";
+
+  var USER_KEY = "touchbase.user";
+  var outbox = function () { return window.TouchbaseOutbox; };
+
+  function box() { return document.querySelector("[data-outbox]"); }
+
+  function currentUser() {
+    var el = box();
+    var id = el && el.getAttribute("data-user-id");
+    if (id) { return parseInt(id, 10); }
+    try { return parseInt(window.localStorage.getItem(USER_KEY) || "", 10) || null; } catch (e) { return null; }
+  }
+
+  function rememberUser() {
+    var el = box();
+    var id = el && el.getAttribute("data-user-id");
+    if (!id) { return; }
+    try { window.localStorage.setItem(USER_KEY, id); } catch (e) { /* private mode: the outbox still works on live pages */ }
+  }
+
+  function msg(name, fallback) {
+    var el = box();
+    return (el && el.getAttribute("data-msg-" + name)) || fallback || "";
+  }
+
+  function csrfToken() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; } catch (e) { return ""; }
+  }
+
+  function toast(text) {
+    var area = document.getElementById("toasts");
+    if (!area || !text) { return; }
+    var el = document.createElement("div");
+    el.className = "toast";
+    el.setAttribute("data-testid", "outbox-toast");
+    var p = document.createElement("span");
+    p.textContent = text;
+    el.appendChild(p);
+    area.appendChild(el);
+    window.setTimeout(function () { el.remove(); }, 6000);
+  }
+
+  function fillClientIds(root) {
+    if (!outbox() || !root.querySelectorAll) { return; }
+    root.querySelectorAll("input[data-client-id]").forEach(function (input) {
+      if (!input.value) { input.value = outbox().newId(); }
+    });
+  }
+
+  function timeLabel(ms) {
+    try {
+      return new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+        { weekday: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(ms));
+    } catch (e) { return new Date(ms).toLocaleString(); }
+  }
+
+  function reasonOf(item) {
+    var error = item.error || {};
+    var parts = (error.fields || []).filter(function (text) { return text && text !== error.message; });
+    var reason = [error.message].concat(parts).filter(Boolean).join(" ");
+    return msg("rejected", "%(reason)s").replace("%(reason)s", reason || msg("unknown"));
+  }
+
+  function renderItem(item) {
+    var li = document.createElement("li");
+    li.className = "outbox-item";
+    li.setAttribute("data-testid", "outbox-item");
+    li.setAttribute("data-state", item.state);
+    var icon = document.createElement("span");
+    icon.className = "touch-icon";
+    icon.setAttribute("aria-hidden", "true");
+    icon.textContent = (item.label && item.label.icon) || "📤";
+    var text = document.createElement("div");
+    text.className = "touch-text";
+    var strong = document.createElement("strong");
+    strong.textContent = (item.label && item.label.kind) || item.body.kind;
+    text.appendChild(strong);
+    text.appendChild(document.createTextNode(" · " + ((item.label && item.label.customer) || "")));
+    var meta = document.createElement("div");
+    meta.className = "hint";
+    meta.textContent = timeLabel(item.queued_at) + (item.state === "rejected" ? "" : " · " + msg("waiting"));
+    text.appendChild(meta);
+    li.appendChild(icon);
+    li.appendChild(text);
+    if (item.state === "rejected") {
+      var why = document.createElement("p");
+      why.className = "error";
+      why.setAttribute("data-testid", "outbox-reason");
+      why.textContent = reasonOf(item);
+      text.appendChild(why);
+      var dismiss = document.createElement("button");
+      dismiss.type = "button";
+      dismiss.className = "button small";
+      dismiss.setAttribute("data-outbox-dismiss", item.client_id);
+      dismiss.textContent = msg("dismiss", "Dismiss");
+      var sr = document.createElement("span");
+      sr.className = "sr-only";
+      sr.textContent = " " + strong.textContent + " · " + ((item.label && item.label.customer) || "");
+      dismiss.appendChild(sr);
+      li.appendChild(dismiss);
+    }
+    return li;
+  }
+
+  function render() {
+    var el = box();
+    if (!el || !outbox()) { return Promise.resolve([]); }
+    var user = currentUser();
+    return outbox().all().then(function (items) {
+      var mine = items.filter(function (item) { return user !== null && item.user_id === user; });
+      var list = el.querySelector("[data-outbox-list]");
+      list.replaceChildren.apply(list, mine.map(renderItem));
+      el.hidden = mine.length === 0;
+      return mine;
+    }).catch(function () { return []; });
+  }
+
+  function refreshPage(result) {
+    render();
+    if (result && result.sent) {
+      toast(msg("sent"));
+      if (window.htmx) { window.htmx.trigger(document.body, "touch-logged", { action: "replayed" }); }
+    }
+  }
+
+  function replay() {
+    if (!outbox()) { return Promise.resolve(null); }
+    return outbox().replay().then(function (result) { refreshPage(result); return result; },
+      function () { render(); return null; });
+  }
+
+  function askForSync() {
+    if (!("serviceWorker" in navigator)) { return; }
+    navigator.serviceWorker.ready.then(function (registration) {
+      return registration.sync ? registration.sync.register("touch-queue") : null;
+    }).catch(function () { /* no Background Sync: the "online" event and the next page load send it */ });
+  }
+
+  function kindLabel(button) {
+    var icon = button.querySelector("[aria-hidden]");
+    var iconText = icon ? icon.textContent.trim() : "";
+    return { icon: iconText, kind: button.textContent.replace(iconText, "").trim() };
+  }
+
+  // Put the form's touch into the outbox. Returns false when it cannot (then the form goes on).
+  function queue(form, kind) {
+    var user = currentUser();
+    if (!outbox() || !user || !kind) { return false; }
+    var note = (form.elements.note && form.elements.note.value || "").trim();
+    if (kind === "other" && !note) {
+      toast(msg("note"));
+      if (form.elements.note) { form.elements.note.closest("details").open = true; form.elements.note.focus(); }
+      return true;
+    }
+    var checked = form.querySelector('input[name="days_back"]:checked');
+    var daysBack = checked ? parseInt(checked.value, 10) || 0 : 0;
+    var idInput = form.querySelector("input[data-client-id]");
+    var clientId = (idInput && idInput.value) || outbox().newId();
+    var button = form.querySelector('button[name="kind"][value="' + kind.replace(/"/g, "") + '"]');
+    var label = button ? kindLabel(button) : { icon: "", kind: kind };
+    var direction = form.elements.direction && form.elements.direction.checked ? "in" : "out";
+    var item = {
+      client_id: clientId,
+      user_id: user,
+      csrf_token: csrfToken(),
+      queued_at: Date.now(),
+      state: "waiting",
+      label: { icon: label.icon, kind: label.kind, customer: form.getAttribute("data-customer-name") || "" },
+      body: {
+        customer_id: parseInt(form.elements.customer_id.value, 10),
+        kind: kind,
+        note: note || null,
+        direction: direction,
+        client_id: clientId,
+        occurred_at: outbox().isoWithOffset(new Date(Date.now() - daysBack * 86400000))
+      }
+    };
+    outbox().add(item).then(function () {
+      if (idInput) { idInput.value = outbox().newId(); }  // the next touch is another touch
+      if (form.elements.note) { form.elements.note.value = ""; }
+      var panel = form.closest("details.logtouch-panel");
+      if (panel) { panel.open = false; }
+      return render();
+    }).then(function () {
+      toast(msg("queued"));
+      askForSync();
+      if (navigator.onLine) { replay(); }  // the request failed although "online": try once more now
+    });
+    return true;
+  }
+
+  // Offline: keep the touch instead of sending the form (before htmx sees the submit).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches(".logtouch-form") || navigator.onLine !== false) { return; }
+    var kind = event.submitter && event.submitter.name === "kind" ? event.submitter.value : "";
+    if (queue(form, kind)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // The request never got an answer: queue the same touch (same client_id, so if it did arrive,
+  // the replay finds it stored); a boosted page load falls back to a real one (the offline page).
+  document.addEventListener("htmx:sendError", function (event) {
+    var detail = event.detail || {};
+    var elt = detail.elt;
+    var form = elt && elt.closest ? elt.closest(".logtouch-form") : null;
+    var config = detail.requestConfig || {};
+    if (form && config.formData) {
+      queue(form, config.formData.get("kind") || "");
+    } else if (config.boosted && config.verb === "get" && config.path) {
+      window.location.assign(config.path);
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-outbox-dismiss]");
+    if (!button || !outbox()) { return; }
+    outbox().dismiss(button.getAttribute("data-outbox-dismiss")).then(render);
+  });
+
+  // Sign-out: no cached file may outlive the session on a shared device.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.getAttribute || !/\/logout$/.test(form.getAttribute("action") || "")) { return; }
+    // htmx keeps snapshots of visited pages for the back button: they are this rep's pages.
+    try { window.localStorage.removeItem(USER_KEY); window.sessionStorage.removeItem("htmx-history-cache"); } catch (e) { /* nothing kept */ }
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage({ type: "logout" });
+    }
+    if (window.caches) {
+      caches.keys().then(function (names) {
+        names.forEach(function (name) { if (name.indexOf("touchbase-") === 0) { caches.delete(name); } });
+      });
+    }
+  });
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (event.data && event.data.type === "outbox-changed") { refreshPage(event.data.result); }
+    });
+  }
+
+  window.addEventListener("online", function () { replay(); });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    rememberUser();
+    fillClientIds(document);
+    render().then(function (mine) {
+      if (mine.some(function (item) { return item.state !== "rejected"; }) && navigator.onLine !== false) { replay(); }
+    });
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.ready.then(function (registration) {
+        if (registration.active) { registration.active.postMessage({ type: "shell", lang: document.documentElement.lang }); }
+      });
+    }
+  });
+  document.addEventListener("htmx:load", function (event) {
+    fillClientIds(event.target);
+    if (event.target === document.body || (event.target.querySelector && event.target.querySelector("[data-outbox]"))) { render(); }
+  });
+})();
+
+// == Badges: celebrate a new badge ==
+// The server answers a touch that earned a badge with HX-Trigger "badge-earned"
+// ({code, name, description, badges: [...]}); each badge gets a toast of its own. Text only
+// (textContent), never markup: names come from the server but are treated as plain text.
+(function () {
+  "use strict";
+
+  function badgeToast(badge) {
+    var box = document.getElementById("toasts");
+    if (!box || !badge || !badge.name) { return; }
+    var toast = document.createElement("div");
+    toast.className = "toast badge-toast";
+    toast.setAttribute("data-testid", "badge-toast");
+    toast.setAttribute("data-code", String(badge.code || ""));
+    var icon = document.createElement("span");
+    icon.className = "badge-toast-icon";
+    icon.setAttribute("aria-hidden", "true");
+    icon.textContent = "🏅";
+    var text = document.createElement("span");
+    var title = document.createElement("strong");
+    title.textContent = badge.name;
+    text.appendChild(title);
+    if (badge.description) {
+      var description = document.createElement("span");
+      description.className = "toast-detail";
+      description.textContent = badge.description;
+      text.appendChild(description);
+    }
+    toast.appendChild(icon);
+    toast.appendChild(text);
+    box.appendChild(toast);
+    window.setTimeout(function () {
+      toast.classList.add("leaving");
+      window.setTimeout(function () { toast.remove(); }, 250);
+    }, 7000);
+  }
+
+  document.addEventListener("badge-earned", function (event) {
+    var detail = event.detail || {};
+    var list = Array.isArray(detail.badges) && detail.badges.length ? detail.badges : [detail];
+    list.forEach(badgeToast);
+  });
 })();

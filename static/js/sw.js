@@ -1,15 +1,129 @@
-// Touchbase service worker, served as /sw.js (scope "/").
-// Sections: lifecycle, push notifications. Offline caching joins as its own section later.
+// Touchbase service worker, served as /sw.js (scope "/") by app/views/pwa.py, which sets
+// `self.TOUCHBASE` right after "use strict": the cache name (it changes with the content of every
+// shell file), the shell's versioned URLs, the offline page and the outbox script.
+// Sections: lifecycle and app shell, offline touches, push notifications.
 "use strict";
 
-// == Lifecycle ==
-// A new worker takes over at once: it only adds behaviour, it never changes cached pages.
-self.addEventListener("install", function () { self.skipWaiting(); });
-self.addEventListener("activate", function (event) { event.waitUntil(self.clients.claim()); });
+var CONFIG = self.TOUCHBASE || {
+  cache: "touchbase-shell-dev", cachePrefix: "touchbase-shell-", shell: [], offline: "/offline",
+  outbox: "/static/js/outbox.js"
+};
+importScripts(CONFIG.outbox);
+
+// == Lifecycle and app shell ==
+// Pages are never cached (they are a signed-in rep's own data): a page comes from the network,
+// and when there is none the cached offline page stands in. Static files have content-hashed
+// URLs, so a cached one is never stale. Signing out deletes every cache.
+(function () {
+  function precache() {
+    return caches.open(CONFIG.cache).then(function (cache) {
+      return Promise.all(CONFIG.shell.map(function (url) {
+        return cache.match(url, { ignoreVary: true }).then(function (hit) {
+          return hit || cache.add(new Request(url, { credentials: "same-origin", cache: "no-cache" }));
+        });
+      }));
+    });
+  }
+
+  function dropCaches(keep) {
+    return caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (name) {
+        return name.indexOf(CONFIG.cachePrefix) === 0 && name !== keep;
+      }).map(function (name) { return caches.delete(name); }));
+    });
+  }
+
+  // Keep the offline page in the language of the page that asks (a rep may switch language).
+  function refreshOffline(lang) {
+    if (!lang) { return Promise.resolve(); }
+    return caches.open(CONFIG.cache).then(function (cache) {
+      return cache.match(CONFIG.offline, { ignoreVary: true }).then(function (hit) {
+        if (hit && hit.headers.get("Content-Language") === lang) { return null; }
+        return fetch(CONFIG.offline + "?lang=" + encodeURIComponent(lang), { credentials: "same-origin", cache: "no-cache" })
+          .then(function (response) { return response.ok ? cache.put(CONFIG.offline, response) : null; });
+      });
+    }).catch(function () { /* offline: the page in the other language still helps */ });
+  }
+
+  function offlinePage() {
+    return caches.open(CONFIG.cache).then(function (cache) {
+      return cache.match(CONFIG.offline, { ignoreVary: true });
+    }).then(function (hit) {
+      return hit || new Response("<!doctype html><title>Offline</title><p>Offline.</p>",
+        { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+    });
+  }
+
+  function fromCacheFirst(request) {
+    return caches.open(CONFIG.cache).then(function (cache) {
+      return cache.match(request).then(function (hit) {
+        if (hit) { return hit; }
+        return fetch(request).then(function (response) {
+          // Only content-hashed files: the same URL can never mean different bytes.
+          if (response.ok && new URL(request.url).searchParams.has("v")) { cache.put(request, response.clone()); }
+          return response;
+        });
+      });
+    });
+  }
+
+  // A failed precache must not keep the worker from installing: pushes still need it, and the
+  // pages ask for the shell again on every load ("shell" message below).
+  self.addEventListener("install", function (event) {
+    event.waitUntil(precache().catch(function () { return null; }).then(function () { return self.skipWaiting(); }));
+  });
+
+  self.addEventListener("activate", function (event) {
+    event.waitUntil(dropCaches(CONFIG.cache).then(function () { return self.clients.claim(); }));
+  });
+
+  self.addEventListener("fetch", function (event) {
+    var request = event.request;
+    var url = new URL(request.url);
+    if (url.origin !== self.location.origin) { return; }
+    if (request.method === "POST" && url.pathname === "/logout") {
+      event.waitUntil(dropCaches(null));
+      return;
+    }
+    if (request.method !== "GET") { return; }
+    if (request.mode === "navigate") {
+      event.respondWith(fetch(request).catch(offlinePage));
+    } else if (url.pathname.indexOf("/static/") === 0) {
+      event.respondWith(fromCacheFirst(request));
+    }
+  });
+
+  self.addEventListener("message", function (event) {
+    var data = event.data || {};
+    if (data.type === "logout") {
+      event.waitUntil(dropCaches(null));
+    } else if (data.type === "shell") {
+      event.waitUntil(precache().then(function () { return refreshOffline(data.lang); }).catch(function () { return null; }));
+    }
+  });
+})();
+
+// == Offline touches: Background Sync replays the outbox ==
+// The pages register the "touch-queue" sync when they queue a touch; the browser fires it once
+// there is a connection (and again later if the replay failed). Pages are told what was sent.
+(function () {
+  function tell(result) {
+    return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
+      windows.forEach(function (client) { client.postMessage({ type: "outbox-changed", result: result }); });
+    });
+  }
+
+  self.addEventListener("sync", function (event) {
+    if (event.tag !== "touch-queue") { return; }
+    event.waitUntil(self.TouchbaseOutbox.replay().then(tell, function (error) {
+      return tell(null).then(function () { throw error; });
+    }));
+  });
+})();
 
 // == Push: show reminders, open their deep link, report opens ==
 (function () {
-  var ICON = "/static/icons/favicon.svg";
+  var ICON = "/static/icons/icon-192.png";
   var BADGE = "/static/icons/favicon.svg";
 
   // Only ever open a page of this app, whatever the payload says.

@@ -144,14 +144,14 @@ def test_turning_on_reminders_subscribes_with_the_servers_key(page, session, mak
     calls = page.evaluate("window.__subscribeCalls")
     assert len(calls) == 1 and calls[0]["userVisibleOnly"] is True
     assert bytes(calls[0]["key"]) == push.b64url_decode(push.public_key(live_app))
-    session.expire_all()
+    session.commit()  # end the read snapshot: SQLite runs real transactions (app/database.py)
     stored = session.scalar(select(PushSubscription))
     assert (stored.user_id, stored.endpoint, stored.p256dh, stored.auth) == (rep.id, endpoint, keys["p256dh"], keys["auth"])
 
     page.get_by_role("button", name="Turn off on this device").click()
     expect(page.get_by_text("Reminders are off for this device.")).to_be_visible()
     expect(page.get_by_text("No device gets reminders yet.")).to_be_visible()
-    session.expire_all()
+    session.commit()  # end the read snapshot: SQLite runs real transactions (app/database.py)
     assert session.scalar(select(PushSubscription)) is None
 
 

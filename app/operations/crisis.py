@@ -1,0 +1,112 @@
+"""Crisis mode, switched per team by a coach: a banner, cadences × 0.7, a storm-week challenge.
+
+While ``Team.crisis_since`` is set, every member sees the coach's reason and message on
+every page, warmth and whom-to-touch use ``challenges.crisis_cadence`` (see
+``queries.customer_row``), and the nudge scan reads the same column. Switching it on starts
+a coverage challenge from the ``STORM_WEEK`` template; switching it off ends only the mode,
+the challenge runs to its end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from .. import challenges as rules
+from .. import badges, clock
+from ..models import Challenge, Team, User
+from . import Invalid, NotFound
+
+MAX_REASON = 200
+MAX_MESSAGE = 2000
+
+
+@dataclass(frozen=True)
+class CrisisStarted:
+    """The team now in crisis mode, and its storm-week challenge (None when it was already on)."""
+
+    team: Team
+    challenge: Challenge | None
+
+
+def _coach_team(session: Session, coach: User) -> Team:
+    if not coach.is_coach or coach.team_id is None:
+        raise NotFound()
+    team = session.get(Team, coach.team_id)
+    if team is None or team.organization_id != coach.organization_id:
+        raise NotFound()
+    return team
+
+
+def start_crisis(
+    session: Session, coach: User, *, reason: object, message: object, now: datetime, locale: str | None = None
+) -> CrisisStarted:
+    """Switch the coach's team into crisis mode and start a storm-week coverage challenge.
+
+    *reason* is required (≤ 200 characters), *message* optional (≤ 2000). The challenge covers
+    ``STORM_WEEK.days`` local days from the coach's today, in the coach's zone, titled in the
+    coach's language (*locale*, else the coach's setting); it is marked ``crisis`` with
+    template ``storm_week``. When the team is already in crisis, only the texts change and no
+    second challenge starts. Anyone but a coach with a team gets NotFound.
+    """
+    team = _coach_team(session, coach)
+    errors: dict[str, object] = {}
+    reason_text = reason.strip() if isinstance(reason, str) else ""
+    message_text = (message.strip() if isinstance(message, str) else "") or None
+    if not reason_text:
+        errors["reason"] = _l("Please say why the team is in crisis mode.")
+    elif len(reason_text) > MAX_REASON:
+        errors["reason"] = _l("A reason can have at most %(n)d characters.", n=MAX_REASON)
+    if message_text and len(message_text) > MAX_MESSAGE:
+        errors["message"] = _l("A message can have at most %(n)d characters.", n=MAX_MESSAGE)
+    for name, text in (("reason", reason_text), ("message", message_text or "")):
+        if "\x00" in text:
+            errors[name] = _l("This contains characters that cannot be stored.")
+    if errors:
+        raise Invalid(errors)
+    already = team.crisis_since is not None
+    team.crisis_reason = reason_text
+    team.crisis_message = message_text
+    if already:
+        session.flush()
+        return CrisisStarted(team, None)
+    team.crisis_since = now
+    template = rules.STORM_WEEK
+    language = locale or coach.locale
+    first_day = clock.local_day(now, coach.timezone, coach.day_start_hour)
+    rule = template.schedule(first_day, coach.timezone, coach.day_start_hour)
+    challenge = Challenge(
+        organization_id=coach.organization_id,
+        team_id=team.id,
+        created_by_id=coach.id,
+        title=badges.text(template.title, language),
+        description=badges.text(template.description, language),
+        metric=rule.metric.value,
+        target=rule.target,
+        starts_at=rule.starts_at,
+        ends_at=rule.ends_at,
+        template=template.code,
+        crisis=True,
+        created_at=now,
+    )
+    session.add(challenge)
+    session.flush()
+    return CrisisStarted(team, challenge)
+
+
+def end_crisis(session: Session, coach: User, *, now: datetime) -> Team:
+    """Switch the coach's team out of crisis mode (a no-op when it is not on).
+
+    Cadences return to normal at once; a running storm-week challenge keeps running to its
+    end and is still judged with crisis cadences, as it was set up.
+    """
+    team = _coach_team(session, coach)
+    team.crisis_since = None
+    team.crisis_reason = None
+    team.crisis_message = None
+    session.flush()
+    return team
+

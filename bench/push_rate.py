@@ -1,0 +1,193 @@
+"""Send rate of the outbox next to the raw encryption rate of the same payload, in one run.
+
+A minimal push service — a separate asyncio process on 127.0.0.1 that reads each POST and
+answers 201 on the kept-alive connection, like a real push service that accepted the message,
+and costs the shared CPUs as little as possible — receives the notifications. The app (SQLite) gets 500 users with one device each (a real P-256 subscriber key
+pair and auth secret), and each round enqueues one quiet-customer digest per user and sends them
+all through the real path: ``push.process_outbox`` claims them, encrypts (aes128gcm), signs
+VAPID and POSTs through the bounded thread pool sharing one HTTP session, then records the
+outcomes. The raw rate is pywebpush's ``WebPusher.encode`` of the very same message for the
+same subscription, in one thread, on the same machine, measured between the rounds. The figure
+is send rate / raw rate (goal: at least 50 %).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import time
+from datetime import timedelta
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pywebpush import WebPusher
+from sqlalchemy import insert, select
+
+from app import clock, push
+from app.extensions import db
+from app.kinds import Role
+from app.models import Notification, Organization, PushSubscription, Team, User
+
+from .common import Row, bench_app, dispose, machine_note, median, sqlite_database
+
+NAME = "push_rate"
+GOAL = 0.5
+USERS = 500
+ROUNDS = 3
+RAW_MESSAGES = 2000
+TITLE = "Müller AG: 16 days without news"
+BODY = ("A short hello is enough to reconnect. Also quiet: Schmidt KG (15 days), Bäckerei Sonnenschein "
+        "(12 days), +3 more. Idea: Invite them for coffee and cake.")
+
+
+async def _handle(reader, writer) -> None:
+    """Answer every POST on one keep-alive connection with 201 (read the body, keep nothing)."""
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            if length:
+                await reader.readexactly(length)
+            writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+def _serve(port_queue) -> None:
+    """Run the minimal push service (a separate process: it must not share the sender's GIL)."""
+
+    async def main() -> None:
+        server = await asyncio.start_server(_handle, "127.0.0.1", 0)
+        port_queue.put(server.sockets[0].getsockname()[1])
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def _b64(data: bytes) -> str:
+    return push.b64url(data)
+
+
+def build(app, base_url: str) -> dict:
+    """Create the users and their subscriptions; return one subscription's info for the raw rate."""
+    now = clock.now()
+    with app.app_context():
+        session = db.session
+        org = Organization(name="Bench push", created_at=now)
+        team = Team(organization=org, name="Bench push", created_at=now)
+        session.add_all([org, team])
+        session.flush()
+        session.execute(insert(User.__table__), [
+            {"organization_id": org.id, "team_id": team.id, "email": f"push{i}@bench.example", "name": f"Rep {i}",
+             "password_hash": "x", "role": Role.rep, "session_token": f"t{i}", "timezone": "Europe/Berlin",
+             "workdays": "01234", "daily_goal": 3, "day_start_hour": 3, "evening_hour": 18, "quiet_start_hour": 21,
+             "quiet_end_hour": 8, "push_muted_kinds": "", "push_ignored_in_a_row": 0, "hide_from_rankings": False,
+             "created_at": now}
+            for i in range(USERS)
+        ])
+        ids = list(session.scalars(select(User.id).order_by(User.id)))
+        rows = []
+        for uid in ids:
+            key = ec.generate_private_key(ec.SECP256R1())
+            public = key.public_key().public_bytes(serialization.Encoding.X962,
+                                                   serialization.PublicFormat.UncompressedPoint)
+            rows.append({"user_id": uid, "endpoint": f"{base_url}/push/{uid}", "p256dh": _b64(public),
+                         "auth": _b64(bytes(range(16))), "created_at": now, "updated_at": now})
+        session.execute(insert(PushSubscription.__table__), rows)
+        session.commit()
+        first = rows[0]
+        db.session.remove()
+    return {"ids": ids, "info": {"endpoint": first["endpoint"], "keys": {"p256dh": first["p256dh"], "auth": first["auth"]}}}
+
+
+def enqueue_round(app, ids: list[int], n: int) -> None:
+    """Enqueue one digest per user for round *n*."""
+    now = clock.now()
+    with app.app_context():
+        for uid in ids:
+            push.enqueue(db.session, user_id=uid, kind="quiet_digest", key=f"bench:{n}:{uid}",
+                         payload={"title": TITLE, "body": BODY, "url": f"/customers/{uid}"}, topic="tb-quiet-digest",
+                         urgency="normal", ttl=4 * 3600, now=now)
+        db.session.commit()
+        db.session.remove()
+
+
+def send_round(app) -> tuple[float, push.RunReport]:
+    """Send every pending notification through ``process_outbox``; return (seconds, report)."""
+    with app.app_context():
+        started = time.perf_counter()
+        report = push.process_outbox(db.session, now=clock.now() + timedelta(seconds=1))
+        elapsed = time.perf_counter() - started
+        db.session.remove()
+    return elapsed, report
+
+
+def raw_rate(app, info: dict) -> float:
+    """Encrypt the same message for the same subscription RAW_MESSAGES times; return messages per second."""
+    with app.app_context():
+        notification = db.session.scalar(select(Notification).order_by(Notification.id).limit(1))
+        data = push._message(push._Claimed(
+            notification.id, notification.user_id, notification.kind, notification.payload, notification.topic,
+            notification.urgency, notification.ttl, 0, notification.created_at, "t"), push.open_signature(notification.id))
+        db.session.remove()
+    payload = data.encode()
+    started = time.perf_counter()
+    for _ in range(RAW_MESSAGES):
+        WebPusher(info).encode(payload, content_encoding="aes128gcm")
+    return RAW_MESSAGES / (time.perf_counter() - started), len(payload)
+
+
+def run() -> list[Row]:
+    """Run the benchmark; return the result rows."""
+    context = multiprocessing.get_context("spawn")
+    ports = context.Queue()
+    server = context.Process(target=_serve, args=(ports,), daemon=True)
+    server.start()
+    try:
+        base_url = f"http://127.0.0.1:{ports.get(timeout=30)}"
+        with sqlite_database() as (label, url):
+            app = bench_app(url)
+            app.config.update(PUSH_ENDPOINT_HOSTS=["127.0.0.1"], PUSH_ALLOW_HTTP=True,
+                              VAPID_PRIVATE_KEY=push.new_private_key_pem())
+            try:
+                built = build(app, base_url)
+                sends, raws, size, pool = [], [], 0, app.config["PUSH_POOL_SIZE"]
+                enqueue_round(app, built["ids"], -1)
+                send_round(app)  # warm-up: connections, imports
+                for n in range(ROUNDS):
+                    enqueue_round(app, built["ids"], n)
+                    elapsed, report = send_round(app)
+                    assert report.sent == USERS and report.failed == 0, report
+                    sends.append(USERS / elapsed)
+                    rate, size = raw_rate(app, built["info"])
+                    raws.append(rate)
+                    print(f"  round {n + 1}: sent {report.sent} in {elapsed:.2f} s = {USERS / elapsed:.0f}/s; "
+                          f"raw encryption {rate:.0f}/s")
+            finally:
+                dispose(app)
+    finally:
+        server.terminate()
+        server.join(5)
+    send, raw = median(sends), median(raws)
+    ratio = send / raw
+    note = machine_note(f"{label}, local push service")
+    print(f"  send {send:.0f}/s vs raw encryption {raw:.0f}/s: {ratio:.0%} (goal ≥ {GOAL:.0%})")
+    return [
+        Row(NAME, f"send rate / raw encryption rate, {size}-byte payload, pool of {pool} (median of {ROUNDS} rounds)",
+            f"≥ {GOAL:.0%}", f"{ratio:.0%}", note),
+        Row(NAME, f"send rate through `process_outbox` ({USERS} notifications a round)", "report",
+            f"{send:.0f} /s", note),
+        Row(NAME, "raw encryption rate (`WebPusher.encode`, one thread)", "report", f"{raw:.0f} /s", note),
+    ]
+
+
+if __name__ == "__main__":
+    print(json.dumps([r.as_dict() for r in run()], indent=1, ensure_ascii=False))

@@ -1,0 +1,348 @@
+"""Offline in Chromium: the service worker's offline page, and touches logged without a connection.
+
+These tests run their own server (the same app and database as ``live_server``) behind a small
+WSGI wrapper that counts the POSTs to ``/api/v1/touches`` — from the page and from the service
+worker alike — and can cut the connection right after the app answered one, as a dropped
+mobile connection does.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from app import clock
+from app.models import Customer, Touch
+from support import PASSWORD
+
+from .conftest import PHONE
+
+pytestmark = pytest.mark.browser
+
+API = "/api/v1/touches"
+
+
+class Wire:
+    """WSGI wrapper: counts touch POSTs and drops the connection after the next *drop* answers."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.posts: list[int] = []
+        self.drop = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if environ["REQUEST_METHOD"] != "POST" or environ.get("PATH_INFO") != API:
+            return self.app(environ, start_response)
+        status_holder: list[str] = []
+
+        def remember(status, headers, exc_info=None):
+            status_holder.append(status)
+            return start_response(status, headers, exc_info)
+
+        with self.lock:
+            drop = self.drop > 0
+            if drop:
+                self.drop -= 1
+        if not drop:
+            body = b"".join(self.app(environ, remember))
+            self.posts.append(int(status_holder[0].split()[0]))
+            return [body]
+        # The app stores the touch, but the answer never reaches the browser.
+        body = b"".join(self.app(environ, lambda status, headers, exc_info=None: status_holder.append(status)))
+        self.posts.append(int(status_holder[0].split()[0]))
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        raise ConnectionAbortedError("dropped on purpose by the test")
+
+
+@pytest.fixture(scope="module")
+def wired(live_app):
+    """A server for ``live_app`` behind a ``Wire``; yields ``(base_url, wire)``."""
+    wire = Wire(live_app)
+    server = make_server("127.0.0.1", 0, wire, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="wired-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", wire
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def net(browser, app, wired):
+    """A phone-sized page on the wired server; network errors are expected, script errors are not."""
+    base_url, wire = wired
+    wire.posts.clear()
+    wire.drop = 0
+    context = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2,
+        locale="en-US", timezone_id="Europe/Berlin", base_url=base_url,
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+
+    def on_console(msg) -> None:
+        text = msg.text
+        expected = ("net::ERR_" in text or "status of 422" in text or "status of 404" in text
+                    or "Failed to fetch" in text or "status of 503" in text
+                    or text.startswith(("htmx:sendError", "htmx:afterRequest")))
+        if msg.type == "error" and not expected:
+            errors.append(text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page, wire, base_url
+    context.close()
+    assert errors == [], f"the browser reported errors: {errors}"
+
+
+def _expect():
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def _sign_in(page, session, user) -> None:
+    session.commit()
+    page.goto("/login")
+    page.fill("#f-email", user.email)
+    page.fill("#f-password", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+SHELL_READY = """async () => {
+  const registration = await navigator.serviceWorker.ready;
+  if (!navigator.serviceWorker.controller) { return false; }
+  const names = await caches.keys();
+  const shell = names.filter(n => n.startsWith('touchbase-shell-'));
+  if (shell.length !== 1) { return false; }
+  const cache = await caches.open(shell[0]);
+  return !!(await cache.match('/offline', {ignoreVary: true}));
+}"""
+
+
+def _until(page, check, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        page.wait_for_timeout(100)
+
+
+def _ready(page) -> None:
+    """Wait until the service worker controls the page and holds the app shell."""
+    if not _until(page, lambda: page.evaluate(SHELL_READY), timeout=15):
+        page.reload()  # the first load is not controlled yet; clients.claim() makes the next one
+        assert _until(page, lambda: page.evaluate(SHELL_READY), timeout=15), "no service worker shell"
+
+
+def _count(session, user) -> int:
+    session.commit()  # end the read snapshot: SQLite runs real transactions (app/database.py)
+    return session.scalar(select(func.count()).select_from(Touch).where(Touch.user_id == user.id))
+
+
+def _rep_with_customer(session, make_user, make_customer, name: str = "Müller AG"):
+    rep = make_user()
+    customer = make_customer(rep, name, tier="A", now=clock.now() - timedelta(days=20))
+    session.commit()
+    return rep, customer
+
+
+def _log_offline(page, kind: str = "coffee") -> None:
+    row = page.get_by_test_id("whom-row").first
+    row.get_by_test_id("log-touch").click()
+    row.locator(f'button[data-kind="{kind}"]').click()
+
+
+def test_the_offline_page_stands_in_for_a_page_that_cannot_load(net, session, make_user, make_customer):
+    expect = _expect()
+    page, _wire, _base = net
+    rep, _customer = _rep_with_customer(session, make_user, make_customer)
+    _sign_in(page, session, rep)
+    _ready(page)
+
+    page.context.set_offline(True)
+    page.goto("/customers/")
+    expect(page.get_by_test_id("offline")).to_be_visible()
+    expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+    # Pages themselves are never cached: Today, just seen, is the offline page too.
+    page.goto("/")
+    expect(page.get_by_test_id("offline")).to_be_visible()
+    # The static shell still comes from the cache (the offline page is styled).
+    assert page.evaluate("getComputedStyle(document.querySelector('.card')).borderRadius") == "14px"
+
+    page.context.set_offline(False)
+    page.get_by_role("link", name="Try again").click()
+    expect(page.get_by_test_id("whom-row").first).to_contain_text("Müller AG")
+
+
+def test_a_touch_logged_offline_arrives_exactly_once(net, session, make_user, make_customer):
+    expect = _expect()
+    page, wire, _base = net
+    rep, customer = _rep_with_customer(session, make_user, make_customer)
+    _sign_in(page, session, rep)
+    _ready(page)
+
+    page.context.set_offline(True)
+    _log_offline(page, "coffee")
+    outbox = page.locator("#outbox")
+    expect(outbox).to_be_visible()
+    expect(page.get_by_test_id("outbox-item")).to_have_count(1)
+    expect(page.get_by_test_id("outbox-item")).to_contain_text("Coffee")
+    expect(page.get_by_test_id("outbox-item")).to_contain_text("Müller AG")
+    expect(page.get_by_test_id("outbox-item")).to_contain_text("Waiting for a connection")
+    assert _count(session, rep) == 0
+    stored = page.evaluate("TouchbaseOutbox.all()")
+    assert len(stored) == 1 and stored[0]["body"]["occurred_at"][-6:] in ("+01:00", "+02:00")
+
+    page.context.set_offline(False)
+    expect(outbox).to_be_hidden(timeout=15_000)
+    assert _count(session, rep) == 1
+    # The page and the service worker (Background Sync) both try; a second send would show here.
+    page.wait_for_timeout(1500)
+    assert _count(session, rep) == 1
+    # Exactly one POST: the Web Lock let one sender go first, the other found the outbox empty.
+    assert wire.posts == [201], wire.posts
+    touch = session.scalar(select(Touch).where(Touch.user_id == rep.id))
+    assert (touch.customer_id, touch.kind.value) == (customer.id, "coffee")
+    assert touch.client_id and touch.client_id == stored[0]["client_id"]
+    # Today counted it (the page refreshed its blocks).
+    expect(page.get_by_test_id("goal-count")).to_have_text("1 of 3")
+
+
+def test_an_interrupted_replay_is_retried_and_still_arrives_once(net, session, make_user, make_customer):
+    expect = _expect()
+    page, wire, _base = net
+    rep, _customer = _rep_with_customer(session, make_user, make_customer)
+    _sign_in(page, session, rep)
+    _ready(page)
+
+    page.context.set_offline(True)
+    _log_offline(page, "letter")
+    expect(page.get_by_test_id("outbox-item")).to_have_count(1)
+
+    # The first replay reaches the server, which stores the touch, but the answer is lost.
+    wire.drop = 1
+    page.context.set_offline(False)
+    assert _until(page, lambda: len(wire.posts) >= 1, timeout=15), "no replay was sent"
+    assert _count(session, rep) == 1
+    # The retry: the next page load sends it again; the server knows its client_id.
+    _until(page, lambda: page.evaluate("TouchbaseOutbox.all().then(a => a.length)") == 0, timeout=3)
+    page.reload()
+    expect(page.locator("#outbox")).to_be_hidden(timeout=15_000)
+    assert page.evaluate("TouchbaseOutbox.all().then(a => a.length)") == 0
+    assert len(wire.posts) >= 2, wire.posts
+    assert 200 in wire.posts[1:], wire.posts  # the repeat answered "already stored"
+    page.wait_for_timeout(1000)
+    assert _count(session, rep) == 1
+
+
+def test_a_touch_lost_in_flight_online_is_queued_with_the_same_client_id(net, session, make_user, make_customer):
+    expect = _expect()
+    page, wire, _base = net
+    rep, _customer = _rep_with_customer(session, make_user, make_customer)
+    _sign_in(page, session, rep)
+    _ready(page)
+
+    # Online, but the htmx request dies: the touch goes to the outbox and is replayed at once.
+    page.route("**/touches/", lambda route: route.abort("connectionreset") if route.request.method == "POST"
+               else route.continue_())
+    _log_offline(page, "visit")
+    expect(page.get_by_test_id("outbox-toast").filter(has_text="Touches logged offline have been sent.")).to_be_visible(
+        timeout=15_000)
+    expect(page.locator("#outbox")).to_be_hidden()
+    assert _count(session, rep) == 1
+    assert wire.posts == [201]
+
+
+def test_a_rejected_touch_stays_with_the_reason_until_dismissed(net, session, make_user, make_customer):
+    expect = _expect()
+    page, _wire, _base = net
+    rep, customer = _rep_with_customer(session, make_user, make_customer)
+    _sign_in(page, session, rep)
+    _ready(page)
+
+    page.context.set_offline(True)
+    _log_offline(page, "call")
+    expect(page.get_by_test_id("outbox-item")).to_have_count(1)
+    # Meanwhile the customer is archived.
+    session.get(Customer, customer.id).archived_at = clock.now()
+    session.commit()
+
+    page.context.set_offline(False)
+    item = page.get_by_test_id("outbox-item")
+    expect(item).to_have_attribute("data-state", "rejected", timeout=15_000)
+    expect(page.get_by_test_id("outbox-reason")).to_contain_text("Not saved:")
+    expect(page.get_by_test_id("outbox-reason")).to_contain_text("No such customer.")
+    assert _count(session, rep) == 0
+
+    page.reload()  # kept on the device, never dropped silently
+    expect(page.get_by_test_id("outbox-reason")).to_contain_text("No such customer.")
+    page.get_by_role("button", name="Dismiss").click()
+    expect(page.locator("#outbox")).to_be_hidden()
+    assert page.evaluate("TouchbaseOutbox.all().then(a => a.length)") == 0
+
+
+def test_signing_out_deletes_the_caches(net, session, make_user, make_customer):
+    page, _wire, _base = net
+    rep, _customer = _rep_with_customer(session, make_user, make_customer)
+    _sign_in(page, session, rep)
+    _ready(page)
+    # Something a signed-in rep's session might have left in a cache.
+    page.evaluate("""async () => {
+      const name = (await caches.keys()).find(n => n.startsWith('touchbase-shell-'));
+      await (await caches.open(name)).put('/customers/1', new Response('private'));
+    }""")
+    page.get_by_role("link", name="Customers", exact=True).click()  # a boosted visit: htmx keeps a snapshot
+    page.wait_for_url(lambda url: "/customers/" in url)
+    assert "Müller AG" in (page.evaluate("sessionStorage.getItem('htmx-history-cache')") or "")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(lambda url: "/login" in url)
+    assert page.evaluate("sessionStorage.getItem('htmx-history-cache')") is None
+    leftovers = page.evaluate("""async () => {
+      const found = [];
+      for (const name of await caches.keys()) {
+        if (await (await caches.open(name)).match('/customers/1')) { found.push(name); }
+      }
+      return found;
+    }""")
+    assert leftovers == []
+
+
+def test_background_sync_sends_the_outbox_with_no_page_open(net, session, make_user, make_customer):
+    page, wire, base = net
+    rep, _customer = _rep_with_customer(session, make_user, make_customer)
+    _sign_in(page, session, rep)
+    _ready(page)
+    cdp = page.context.new_cdp_session(page)
+    registrations: list[dict] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    ours = _until(page, lambda: [r for r in registrations if r["scopeURL"] == base + "/" and not r["isDeleted"]])
+    assert ours
+
+    page.context.set_offline(True)
+    _log_offline(page, "walk")
+    _expect()(page.get_by_test_id("outbox-item")).to_have_count(1)
+    # No page of the app is left to send it: only the service worker can.
+    page.goto("about:blank")
+    page.context.set_offline(False)
+    cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": base, "registrationId": ours[0]["registrationId"],
+                                                 "tag": "touch-queue", "lastChance": False})
+    assert _until(page, lambda: _count(session, rep) == 1, timeout=15)
+    page.wait_for_timeout(500)
+    assert _count(session, rep) == 1
+    assert wire.posts == [201], wire.posts

@@ -1,0 +1,188 @@
+"""Crisis mode: switching it on and off, the banner, crisis cadences in warmth, the storm week."""
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from app import clock, queries
+from app.kinds import Role
+from app.models import BadgeAward, Challenge
+from app.operations import Invalid, NotFound, crisis
+from app.operations import challenges as challenge_ops
+from app.operations import touches
+from app.warmth import Warmth
+
+from support import NOW, PASSWORD
+
+UTC = timezone.utc
+
+
+@pytest.fixture
+def team(make_org):
+    return make_org()
+
+
+@pytest.fixture
+def coach(make_user, team):
+    return make_user(team=team, role=Role.coach, timezone="Europe/Berlin")
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+
+
+def _signed_in(app, session, user):
+    """Return a fresh client signed in as *user* (one client per person, as in real life)."""
+    session.commit()
+    client = app.test_client()
+    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    return client
+
+
+def _rep(make_user, team, **kwargs):
+    rep = make_user(team=team, **kwargs)
+    rep.created_at = NOW - timedelta(days=60)
+    return rep
+
+
+def test_switching_on_starts_a_storm_week_in_the_coach_language(session, coach, team):
+    coach.locale = "de"
+    started = crisis.start_crisis(session, coach, reason="Lockdown", message="Ruft an, schreibt Briefe.", now=NOW)
+    assert team.crisis_since == NOW and team.crisis_reason == "Lockdown"
+    challenge = started.challenge
+    assert (challenge.title, challenge.metric, challenge.target) == ("Sturmwoche", "coverage", 90)
+    assert (challenge.crisis, challenge.template, challenge.team_id) == (True, "storm_week", team.id)
+    # Seven local days in Berlin from today (Friday 27 Nov), each day starting at 03:00.
+    assert challenge.starts_at == datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    assert challenge.ends_at == datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
+
+
+def test_switching_on_again_only_updates_the_texts(session, coach, team):
+    crisis.start_crisis(session, coach, reason="Storm", message="", now=NOW)
+    again = crisis.start_crisis(session, coach, reason="Bigger storm", message="Hold on", now=NOW + timedelta(hours=1))
+    assert again.challenge is None
+    assert team.crisis_since == NOW and team.crisis_message == "Hold on"
+    assert len(session.scalars(select(Challenge)).all()) == 1
+
+
+@pytest.mark.parametrize(("reason", "message", "field"), [("", "x", "reason"), ("x" * 201, "", "reason"), ("ok", "m" * 2001, "message")])
+def test_bad_crisis_input_is_refused(session, coach, team, reason, message, field):
+    with pytest.raises(Invalid) as exc:
+        crisis.start_crisis(session, coach, reason=reason, message=message, now=NOW)
+    assert field in exc.value.fields
+    assert team.crisis_since is None
+
+
+def test_only_coaches_switch_crisis_mode(session, make_user, team):
+    rep = make_user(team=team)
+    with pytest.raises(NotFound):
+        crisis.start_crisis(session, rep, reason="x", message="", now=NOW)
+    with pytest.raises(NotFound):
+        crisis.end_crisis(session, rep, now=NOW)
+
+
+def test_banner_shows_on_every_page_for_the_team_only(app, session, coach, team, make_user, make_org):
+    rep = make_user(team=team)
+    outsider = make_user(team=make_org())
+    as_coach, as_rep, as_outsider = (_signed_in(app, session, u) for u in (coach, rep, outsider))
+    response = as_coach.post("/team/crisis", data={"reason": "Trade fair cancelled", "message": "Call your A customers."})
+    assert response.status_code == 303 and "/challenges/" in response.headers["Location"]
+    for path in ("/", "/customers/", "/settings/", "/challenges/"):
+        html = as_rep.get(path).get_data(as_text=True)
+        assert 'data-testid="crisis-banner"' in html, path
+        assert "Trade fair cancelled" in html and "Call your A customers." in html
+    assert 'data-testid="crisis-banner"' not in as_outsider.get("/").get_data(as_text=True)
+    assert as_coach.post("/team/crisis/end").status_code == 303
+    session.expire_all()
+    assert team.crisis_since is None
+    assert 'data-testid="crisis-banner"' not in as_rep.get("/").get_data(as_text=True)
+    # The storm week runs on after crisis mode ends.
+    challenge = session.scalar(select(Challenge))
+    assert challenge.finalized_at is None and challenge.ends_at > NOW
+
+
+def test_crisis_form_errors_are_a_422_and_reps_get_a_404(app, session, coach, team, make_user):
+    as_coach = _signed_in(app, session, coach)
+    response = as_coach.post("/team/crisis", data={"reason": "", "message": ""})
+    assert response.status_code == 422
+    assert 'data-testid="crisis-errors"' in response.get_data(as_text=True)
+    as_rep = _signed_in(app, session, make_user(team=team))
+    assert as_rep.post("/team/crisis", data={"reason": "x"}).status_code == 404
+    assert as_rep.post("/team/crisis/end").status_code == 404
+
+
+def test_crisis_cadence_turns_green_customers_warming_and_warming_ones_quiet(app, session, coach, team, make_user, make_customer):
+    rep = make_user(team=team)
+    today = queries.today_of(rep, NOW)
+    green = make_customer(rep, "Green GmbH", tier="B", now=NOW - timedelta(days=8))  # 8 of 14 days
+    warming = make_customer(rep, "Warm AG", tier="B", now=NOW - timedelta(days=11))  # 11 of 14 days
+    before = {r.customer.name: r.warmth for r in queries.customer_rows(session, rep, today=today)}
+    assert before == {"Green GmbH": Warmth.green, "Warm AG": Warmth.warming}
+
+    crisis.start_crisis(session, coach, reason="Storm", message="", now=NOW)
+    # Cadence 14 × 0.7 = 9.8 days: warming from day 7, quiet after 9.8.
+    after = {r.customer.name: r.warmth for r in queries.customer_rows(session, rep, today=today)}
+    assert after == {"Green GmbH": Warmth.warming, "Warm AG": Warmth.quiet}
+    assert queries.customer_row(green, today).warmth is Warmth.warming
+    assert queries.customer_row(green, today, crisis=False).warmth is Warmth.green
+    assert [r.warmth for r in queries.whom_to_touch(session, rep, today=today)] == [Warmth.quiet, Warmth.warming]
+    # A coach of the same team sees the same through the list; the API follows too.
+    assert {r.warmth for r in queries.customer_rows(session, coach, today=today)} == {Warmth.warming, Warmth.quiet}
+    as_rep = _signed_in(app, session, rep)
+    body = as_rep.get("/api/v1/customers").get_json()
+    assert {c["name"]: c["warmth"] for c in body["customers"]} == {"Green GmbH": "warming", "Warm AG": "quiet"}
+    assert as_rep.get(f"/api/v1/customers/{warming.id}").get_json()["customer"]["warmth"] == "quiet"
+
+
+def test_crisis_of_another_team_leaves_my_cadence_alone(session, make_user, make_org, make_customer):
+    mine, theirs = make_org(), make_org()
+    other_coach = make_user(team=theirs, role=Role.coach)
+    rep = make_user(team=mine)
+    make_customer(rep, tier="B", now=NOW - timedelta(days=8))
+    crisis.start_crisis(session, other_coach, reason="Theirs", message="", now=NOW)
+    today = queries.today_of(rep, NOW)
+    assert [r.warmth for r in queries.customer_rows(session, rep, today=today)] == [Warmth.green]
+
+
+def _log_days(session, rep, customer, days):
+    for day in days:
+        touches.log_touch(session, user=rep, customer_id=customer.id, kind="call",
+                          now=datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC))
+
+
+def test_storm_rider_for_reps_who_kept_their_streak_through_the_crisis_challenge(session, coach, team, make_user, make_customer):
+    loyal, lazy = _rep(make_user, team, name="Loyal"), _rep(make_user, team, name="Lazy")
+    late = make_user(team=team, name="Late")
+    late.created_at = NOW + timedelta(days=2)
+    started = crisis.start_crisis(session, coach, reason="Storm", message="", now=NOW)
+    cl, cz, ct = (make_customer(r, now=NOW - timedelta(days=3)) for r in (loyal, lazy, late))
+    # Workdays in the storm week (Fri 27 Nov .. Thu 3 Dec; the last day is still open).
+    _log_days(session, loyal, cl, [date(2026, 11, 27), date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 2)])
+    _log_days(session, lazy, cz, [date(2026, 11, 27), date(2026, 11, 30), date(2026, 12, 2)])  # missed Tuesday
+    _log_days(session, late, ct, [date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 2)])
+    after = started.challenge.ends_at + timedelta(hours=1)
+    assert challenge_ops.finalize(session, started.challenge, now=after)
+    riders = set(session.scalars(select(BadgeAward.user_id).where(BadgeAward.code == "storm_rider")))
+    assert riders == {loyal.id}
+
+
+def test_a_plain_challenge_awards_no_storm_rider(session, coach, team, make_user, make_customer):
+    rep = _rep(make_user, team)
+    customer = make_customer(rep, now=NOW - timedelta(days=3))
+    challenge = Challenge(organization_id=coach.organization_id, team_id=team.id, created_by_id=coach.id, title="Plain",
+                          metric="active_days", target=1, starts_at=NOW, ends_at=NOW + timedelta(days=3), created_at=NOW)
+    session.add(challenge)
+    _log_days(session, rep, customer, [date(2026, 11, 27), date(2026, 11, 30)])
+    challenge_ops.finalize(session, challenge, now=NOW + timedelta(days=4))
+    assert session.scalar(select(BadgeAward.id).where(BadgeAward.code == "storm_rider")) is None
+
+
+def test_storm_week_coverage_uses_crisis_cadences(session, coach, team, make_user, make_customer):
+    rep = _rep(make_user, team)
+    make_customer(rep, tier="B", now=NOW - timedelta(days=11))  # quiet with 9.8 days, not with 14
+    make_customer(rep, tier="A", now=NOW - timedelta(days=1))
+    started = crisis.start_crisis(session, coach, reason="Storm", message="", now=NOW)
+    standings = challenge_ops.evaluate(session, started.challenge, now=NOW)
+    assert (standings.rep(rep.id).covered, standings.rep(rep.id).customers) == (1, 2)
