@@ -87,12 +87,14 @@ class NudgeKind(StrEnum):
     badge_earned = "badge_earned"
     challenge_finished = "challenge_finished"
     weekly_summary = "weekly_summary"
+    coach_weekly = "coach_weekly"
     test = "test"
 
 
 PRIORITY: tuple[NudgeKind, ...] = (
     NudgeKind.streak_at_risk,
     NudgeKind.coach_alert,
+    NudgeKind.coach_weekly,
     NudgeKind.quiet_digest,
     NudgeKind.pipeline_quiet,
     NudgeKind.badge_earned,
@@ -108,6 +110,7 @@ URGENCY = {
     NudgeKind.badge_earned: "low",
     NudgeKind.challenge_finished: "low",
     NudgeKind.weekly_summary: "low",
+    NudgeKind.coach_weekly: "low",
     NudgeKind.test: "normal",
 }
 
@@ -118,6 +121,15 @@ class QuietCustomer(NamedTuple):
     customer_id: int
     name: str
     days_since: int
+
+
+class TeamWeek(NamedTuple):
+    """A coach's team last week: what the Monday summary reports."""
+
+    touches: int
+    active_reps: int
+    reps: int
+    silent: tuple[str, ...]
 
 
 class QuietRep(NamedTuple):
@@ -170,6 +182,8 @@ class RepSnapshot:
     sent_keys_today: frozenset[str] = field(default_factory=frozenset)
     ignored_in_a_row: int = 0
     last_weekly_summary_day: date | None = None
+    team_week: TeamWeek | tuple | None = None
+    last_coach_weekly_day: date | None = None
     new_badges: tuple[tuple[str, str], ...] = ()
     finished_challenges: tuple[tuple[int, str], ...] = ()
     quiet_reps: tuple[tuple[int, str, int], ...] = ()
@@ -290,6 +304,14 @@ MESSAGES: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
             ("A new week, a fresh start",
              "Quiet: {quiet}, warming: {warming}. One touch a day is enough."),
         ),
+        "coach_weekly": (
+            ("Your team last week",
+             "{touches} · {active} of {reps} reps kept in touch."),
+            ("Team week in review",
+             "{active} of {reps} reps logged touches — {touches} in all."),
+            ("Monday check: your team",
+             "Last week: {touches}, {active} of {reps} reps active."),
+        ),
         "test": (
             ("Touchbase test", "Reminders work on this device."),
             ("Hello from Touchbase", "This is a test push — reminders will look like this."),
@@ -361,6 +383,14 @@ MESSAGES: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
             ("Neue Woche, neuer Anlauf",
              "Still: {quiet}, abkühlend: {warming}. Ein Kontakt am Tag genügt."),
         ),
+        "coach_weekly": (
+            ("Dein Team letzte Woche",
+             "{touches} · {active} von {reps} im Team haben Kontakt gehalten."),
+            ("Teamwoche im Rückblick",
+             "{active} von {reps} haben Kontakte eingetragen — {touches} insgesamt."),
+            ("Montagscheck: dein Team",
+             "Letzte Woche: {touches}, {active} von {reps} aktiv."),
+        ),
         "test": (
             ("Touchbase-Test", "Erinnerungen funktionieren auf diesem Gerät."),
             ("Hallo von Touchbase", "Das ist ein Test — so sehen Erinnerungen aus."),
@@ -388,6 +418,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "separator": ", ",
         "also_quiet": "Also quiet: {list}.",
         "start_with": "Start with {name} — {days} without news.",
+        "touches.one": "{n} touch",
+        "touches.other": "{n} touches",
+        "silent": "No touch from: {list}.",
         "idea": "Idea: {idea}",
     },
     "de": {
@@ -406,6 +439,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "separator": ", ",
         "also_quiet": "Ebenfalls still: {list}.",
         "start_with": "Fang bei {name} an — seit {days} ohne Nachricht.",
+        "touches.one": "{n} Kontakt",
+        "touches.other": "{n} Kontakte",
+        "silent": "Kein Kontakt von: {list}.",
         "idea": "Idee: {idea}",
     },
 }
@@ -670,9 +706,33 @@ def weekly_summary(snapshot: RepSnapshot, m: Moment) -> Nudge | None:
                   ttl=NEWS_TTL, extra=extra, idea=top is not None)
 
 
+def coach_weekly(snapshot: RepSnapshot, m: Moment) -> Nudge | None:
+    """Send a coach the team's last week on Monday morning, their local time.
+
+    Due in the morning window of the coach's first workday of the week (Monday for most), once:
+    a coach away that morning hears next week. Reports last week's
+    touches and how many reps kept in touch, names reps without a touch, links to the radar.
+    TTL: three days. Only coaches get a ``team_week`` in their snapshot.
+    """
+    if snapshot.team_week is None:
+        return None
+    week = TeamWeek(*snapshot.team_week)
+    monday = m.day - timedelta(days=m.day.weekday())
+    last = snapshot.last_coach_weekly_day
+    first_workday = m.day.weekday() == min(snapshot.workdays)
+    if week.reps == 0 or not (first_workday and m.position in m.morning) or (last is not None and last >= monday):
+        return None
+    lang = _lang(snapshot)
+    values = {"touches": _count(lang, "touches", week.touches), "active": week.active_reps, "reps": week.reps}
+    extra = PHRASES[lang]["silent"].format(list=_listing(lang, week.silent)) if week.silent else ""
+    return _nudge(snapshot, m, NudgeKind.coach_weekly, "coach_weekly", values, url="/team",
+                  ttl=NEWS_TTL, extra=extra, idea=False)
+
+
 RULES: dict[NudgeKind, Rule] = {
     NudgeKind.streak_at_risk: streak_at_risk,
     NudgeKind.coach_alert: coach_alert,
+    NudgeKind.coach_weekly: coach_weekly,
     NudgeKind.quiet_digest: quiet_digest,
     NudgeKind.pipeline_quiet: pipeline_quiet,
     NudgeKind.badge_earned: badge_earned,
@@ -680,7 +740,7 @@ RULES: dict[NudgeKind, Rule] = {
 }
 WORKDAY_KINDS = frozenset(
     {NudgeKind.streak_at_risk, NudgeKind.coach_alert, NudgeKind.quiet_digest,
-     NudgeKind.pipeline_quiet, NudgeKind.weekly_summary}
+     NudgeKind.pipeline_quiet, NudgeKind.weekly_summary, NudgeKind.coach_weekly}
 )
 
 

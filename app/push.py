@@ -61,6 +61,7 @@ SWITCHABLE_KINDS = (
     "badge_earned",
     "challenge_finished",
     "weekly_summary",
+    "coach_weekly",
 )
 TEST_KIND = "test"
 URGENCIES = ("very-low", "low", "normal", "high")

@@ -414,7 +414,8 @@ def _load_outbox(session: Session, subscribed, *, min_today: date, max_today: da
         Notification.user_id.in_(subscribed),
         Notification.local_day >= min_today - timedelta(days=7),
         Notification.local_day <= max_today,
-        or_(Notification.local_day >= min_today, Notification.kind == nudges.NudgeKind.weekly_summary.value),
+        or_(Notification.local_day >= min_today,
+            Notification.kind.in_([nudges.NudgeKind.weekly_summary.value, nudges.NudgeKind.coach_weekly.value])),
     )
     rows: dict[int, list[tuple[str, str, date]]] = defaultdict(list)
     for user_id, kind, key, day in _rows(session, stmt):
@@ -490,6 +491,15 @@ def quiet_workdays(rep: _Rep) -> int:
     return count
 
 
+def _team_week(team: list[_Rep], today: date) -> nudges.TeamWeek:
+    """Sum up the team's previous ISO week (before *today*'s week) from the loaded touch days."""
+    monday = today - timedelta(days=today.weekday())
+    week = [monday - timedelta(days=i) for i in range(7, 0, -1)]
+    counts = {other.id: sum(other.days.get(day, 0) for day in week) for other in team}
+    silent = tuple(sorted((other.name for other in team if not counts[other.id]), key=str.lower))
+    return nudges.TeamWeek(sum(counts.values()), sum(1 for n in counts.values() if n), len(team), silent)
+
+
 def _snapshot(rep: _Rep, at: datetime, *, quiet, warming: int, outbox, new_badges, finished, team) -> nudges.RepSnapshot:
     """Build one rep's snapshot from the loaded rows (no queries)."""
     today = rep.today
@@ -500,8 +510,11 @@ def _snapshot(rep: _Rep, at: datetime, *, quiet, warming: int, outbox, new_badge
     span = [lookback + timedelta(days=i) for i in range(nudges.LOOKBACK_DAYS)]
     todays = [(kind, key) for kind, key, day in outbox if day == today]
     summaries = [day for kind, _key, day in outbox if kind == nudges.NudgeKind.weekly_summary and day <= today]
+    team_summaries = [day for kind, _key, day in outbox if kind == nudges.NudgeKind.coach_weekly and day <= today]
     quiet_reps = ()
+    team_week = None
     if rep.role in COACH_ROLES:
+        team_week = _team_week([other for other in team if other.id != rep.id], today)
         quiet_reps = tuple(
             nudges.QuietRep(other.id, other.name, n)
             for other in team
@@ -531,6 +544,8 @@ def _snapshot(rep: _Rep, at: datetime, *, quiet, warming: int, outbox, new_badge
         sent_keys_today=frozenset(key for _kind, key in todays),
         ignored_in_a_row=rep.ignored_in_a_row,
         last_weekly_summary_day=max(summaries, default=None),
+        team_week=team_week,
+        last_coach_weekly_day=max(team_summaries, default=None),
         new_badges=tuple((code, badges.get(code).name_in(rep.locale)) for code in new_badges if code in badges.BADGES),
         finished_challenges=tuple(finished),
         quiet_reps=quiet_reps,

@@ -349,6 +349,7 @@ def test_priority_order_is_streak_coach_digest_pipeline_badge_challenge():
     assert PRIORITY == (
         NudgeKind.streak_at_risk,
         NudgeKind.coach_alert,
+        NudgeKind.coach_weekly,
         NudgeKind.quiet_digest,
         NudgeKind.pipeline_quiet,
         NudgeKind.badge_earned,
@@ -358,6 +359,7 @@ def test_priority_order_is_streak_coach_digest_pipeline_badge_challenge():
     snapshot = rep(**{**EVERYTHING, "streak_current": 0})
     expected_pairs = [
         [NudgeKind.coach_alert, NudgeKind.quiet_digest],
+        [NudgeKind.quiet_digest, NudgeKind.pipeline_quiet],  # no team week in this snapshot
         [NudgeKind.quiet_digest, NudgeKind.pipeline_quiet],
         [NudgeKind.pipeline_quiet, NudgeKind.badge_earned],
         [NudgeKind.badge_earned, NudgeKind.challenge_finished],
@@ -547,6 +549,32 @@ def test_every_nudge_kind_has_templates():
 # --- topic, urgency, ttl, payload size ---------------------------------------------------
 
 
+TEAM_WEEK = (23, 3, 4, ("Ben",))
+
+
+@pytest.mark.parametrize(
+    ("day", "changes", "due_"),
+    [
+        (3, {}, True),  # Monday morning
+        (4, {}, False),  # Tuesday: only the first workday of the week
+        (3, {"last_coach_weekly_day": date(2024, 6, 3)}, False),  # already sent this week
+        (3, {"team_week": None}, False),  # not a coach
+        (3, {"away_today": True}, False),
+    ],
+)
+def test_coach_hears_about_the_team_week_on_monday_morning(day, changes, due_):
+    snapshot = rep(**{"team_week": TEAM_WEEK, **changes})
+    assert (NudgeKind.coach_weekly in kinds(due(snapshot, berlin(day, 9)))) is due_
+
+
+def test_team_week_names_silent_reps_in_the_coachs_language():
+    [english] = due(rep(team_week=TEAM_WEEK), berlin(3, 9))
+    assert "23 touches" in english.body and "3 of 4" in english.body and "Ben" in english.body
+    assert english.url == "/team"
+    [german] = due(rep(team_week=TEAM_WEEK, locale="de"), berlin(3, 9))
+    assert "23 Kontakte" in german.body and "Kein Kontakt von: Ben" in german.body
+
+
 def test_topic_urgency_and_ttl_are_set_for_every_kind():
     seen = {}
     snapshots = [
@@ -555,6 +583,7 @@ def test_topic_urgency_and_ttl_are_set_for_every_kind():
         (rep(**EVERYTHING), berlin(3, 18)),
         (rep(**EVERYTHING), berlin(8, 18)),
         (rep(**EVERYTHING, ignored_in_a_row=3), berlin(3, 9)),
+        (rep(team_week=TEAM_WEEK), berlin(3, 9)),
     ]
     for snapshot, instant in snapshots:
         for nudge in due(snapshot, instant):

@@ -336,6 +336,24 @@ def test_a_coach_hears_about_a_rep_quiet_for_three_workdays(session, make_org, m
     assert "Bea Busy" not in text and "Anna Away" not in text and "Elsa" not in text
 
 
+def test_a_coach_gets_the_team_week_on_monday_morning(session, make_org, make_user):
+    team = make_org()
+    coach = make_user(team=team, role=Role.coach, name="Clara Coach")
+    subscribe(session, coach)
+    busy = make_user(team=team, name="Bea Busy")
+    silent = make_user(team=team, name="Sam Silent")
+    touches(session, busy, [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 26)])
+    touches(session, silent, [date(2026, 11, 13)])
+    monday = berlin(date(2026, 11, 30), 9)
+    assert run(session, monday) >= 1
+    [week] = [n for n in outbox(session, coach) if n.kind == "coach_weekly"]
+    payload = json.loads(week.payload)
+    assert payload["url"] == "/team"
+    assert "3 touches" in payload["body"] and "1 of 2" in payload["body"] and "Sam Silent" in payload["body"]
+    assert run(session, berlin(date(2026, 11, 30), 10)) == 0  # once a week
+    assert "coach_weekly" not in kinds(session, busy)
+
+
 def test_no_coach_alert_for_two_quiet_workdays(session, make_org, make_user):
     team = make_org()
     coach = make_user(team=team, role=Role.coach)

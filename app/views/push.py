@@ -26,6 +26,7 @@ KIND_TEXT = {
     "badge_earned": (_l("Badges earned"), _l("When you earn a new badge.")),
     "challenge_finished": (_l("Challenges finished"), _l("When a challenge you take part in ends.")),
     "weekly_summary": (_l("Weekly summary"), _l("Your week in one message.")),
+    "coach_weekly": (_l("Team week"), _l("For coaches: Monday morning, how your team kept in touch last week.")),
 }
 
 _BROWSERS = (("Edg/", "Edge"), ("EdgiOS", "Edge"), ("Firefox/", "Firefox"), ("FxiOS", "Firefox"),
