@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import urllib.request
 import os
 import re
 import secrets
@@ -481,6 +482,10 @@ def _retry_after(value: str | None, now: datetime) -> timedelta | None:
 def http_session(pool_size: int) -> requests.Session:
     """Return an HTTP session for push services: pooled connections, no redirects followed."""
     http = requests.Session()
+    # Proxies from the environment are read once here, not on every request: requests would
+    # otherwise scan the whole environment per message, which cost more than the encryption.
+    http.trust_env = False
+    http.proxies = {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
     adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     http.mount("https://", adapter)
     http.mount("http://", adapter)
