@@ -15,6 +15,7 @@ from sqlalchemy import select
 from . import assets, labels
 from .extensions import db, login_manager
 from .models import User
+from .operations import NotFound
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -123,7 +124,11 @@ def init_app(app: Flask) -> None:
         return _error(400, "csrf", _("Your form expired. Please reload the page and try again."))
 
     @app.errorhandler(404)
+    @app.errorhandler(NotFound)
     def _not_found(_e):
+        # An operation's NotFound (another organisation's or another rep's object) is a 404
+        # like any other: nothing it began is kept.
+        db.session.rollback()
         return _error(404, "not_found", _("Not found."))
 
     @app.errorhandler(405)

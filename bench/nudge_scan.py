@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url

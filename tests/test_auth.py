@@ -138,7 +138,7 @@ def test_login_page_redirects_a_signed_in_user(client, login, make_user):
 
 
 def test_email_is_matched_case_insensitively(client, make_user, session):
-    user = make_user(email="mixed@example.com")
+    make_user(email="mixed@example.com")
     session.commit()
     response = client.post("/login", data={"email": "  MIXED@Example.COM ", "password": PASSWORD})
     assert response.status_code == 302

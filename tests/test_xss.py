@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,7 +20,6 @@ import pytest
 from sqlalchemy import select
 
 from app import clock, push, queries
-from app.extensions import db
 from app.models import Challenge, Customer, Touch, User
 from app.nudges import RepSnapshot, due
 from app.operations import invites

@@ -177,9 +177,6 @@ def give_kudos(rep_id: int, touch_id: int):
     note = request.form.get("note", "")
     try:
         kudos_ops.give(db.session, current_user, touch_id, rep_id=rep.id, note=note, now=clock.now())
-    except NotFound:
-        db.session.rollback()
-        abort(404)
     except Invalid as exc:
         db.session.rollback()
         message = next(iter(exc.fields.values()))

@@ -73,9 +73,6 @@ def create():
     values = {f: request.form.get(f, "") for f in ops.FIELDS}
     try:
         challenge = ops.create_challenge(db.session, current_user, values, now=clock.now())
-    except NotFound:
-        db.session.rollback()
-        abort(404)
     except Invalid as exc:
         db.session.rollback()
         return _form(status=422, values=values, errors=exc.fields)

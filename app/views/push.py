@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from .. import clock, push
 from ..extensions import db
 from ..htmx import is_partial, render
-from ..operations import Invalid, NotFound
+from ..operations import Invalid
 from ..operations import push as push_ops
 
 bp = Blueprint("push", __name__, url_prefix="/settings/reminders")
@@ -96,11 +96,7 @@ def test():
 @login_required
 def remove(subscription_id: int):
     """Remove one of the user's devices; anyone else's is a 404."""
-    try:
-        push_ops.remove_device(db.session, current_user, subscription_id)
-    except NotFound:
-        db.session.rollback()
-        abort(404)
+    push_ops.remove_device(db.session, current_user, subscription_id)
     db.session.commit()
     message = _("Device removed. It gets no more reminders.")
     if is_partial():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 
 from babel.dates import get_day_names
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import format_time, get_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
@@ -13,7 +13,7 @@ from flask_login import current_user, login_required, login_user
 from .. import clock
 from ..extensions import config_limit, db, limiter, user_or_address
 from ..htmx import is_partial, render, trigger
-from ..operations import Invalid, NotFound, accounts, away, streak_state, tokens
+from ..operations import Invalid, accounts, away, streak_state, tokens
 from .auth import timezones
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -136,11 +136,7 @@ def create_token():
 @login_required
 def revoke_token(token_id: int):
     """Revoke one of the user's own API tokens; anyone else's is a 404."""
-    try:
-        tokens.revoke_token(db.session, current_user, token_id, now=clock.now())
-    except NotFound:
-        db.session.rollback()
-        abort(404)
+    tokens.revoke_token(db.session, current_user, token_id, now=clock.now())
     db.session.commit()
     if is_partial():
         return _page(block="tokens", revoked=True)
@@ -169,11 +165,7 @@ def add_away():
 @login_required
 def delete_away(period_id: int):
     """Delete one of the user's own away periods; anyone else's is a 404."""
-    try:
-        away.delete_away_period(db.session, current_user, period_id, now=clock.now())
-    except NotFound:
-        db.session.rollback()
-        abort(404)
+    away.delete_away_period(db.session, current_user, period_id, now=clock.now())
     db.session.commit()
     if is_partial():
         return trigger(_page(block="away", away_deleted=True), AWAY_EVENT, {"action": "deleted"})

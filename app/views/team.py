@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from .. import clock, queries
 from ..extensions import config_limit, db, limiter, user_or_address
 from ..htmx import is_partial, render, trigger
-from ..operations import Invalid, NotFound, accounts, away, crisis, invites, streak_state
+from ..operations import Invalid, accounts, away, crisis, invites, streak_state
 
 bp = Blueprint("team", __name__, url_prefix="/team")
 
@@ -59,9 +59,6 @@ def create_invite():
         new = invites.create_invite(
             db.session, current_user, now=clock.now(), days=current_app.config["INVITE_DAYS"]
         )
-    except NotFound:
-        db.session.rollback()
-        abort(404)
     except Invalid as exc:
         db.session.rollback()
         return _page(status=422, block="invites", invite_errors=exc.fields)
@@ -74,11 +71,7 @@ def create_invite():
 @login_required
 def revoke_invite(invite_id: int):
     """Revoke an open invite of the coach's team."""
-    try:
-        invites.revoke_invite(db.session, current_user, invite_id, now=clock.now())
-    except NotFound:
-        db.session.rollback()
-        abort(404)
+    invites.revoke_invite(db.session, current_user, invite_id, now=clock.now())
     db.session.commit()
     if is_partial():
         return _page(block="invites", revoked=True)
@@ -93,9 +86,6 @@ def add_holiday():
     values = {f: request.form.get(f, "") for f in HOLIDAY_FIELDS}
     try:
         holiday = away.add_team_holiday(db.session, current_user, values, now=clock.now())
-    except NotFound:
-        db.session.rollback()
-        abort(404)
     except Invalid as exc:
         db.session.rollback()
         return _page(status=422, block="holidays", holiday_errors=exc.fields, holiday_values=values)
@@ -110,11 +100,7 @@ def add_holiday():
 @login_required
 def delete_holiday(holiday_id: int):
     """Delete a holiday of the coach's team; anyone else, or another team's holiday, gets a 404."""
-    try:
-        away.delete_team_holiday(db.session, current_user, holiday_id, now=clock.now())
-    except NotFound:
-        db.session.rollback()
-        abort(404)
+    away.delete_team_holiday(db.session, current_user, holiday_id, now=clock.now())
     db.session.commit()
     if is_partial():
         return trigger(_page(block="holidays", holiday_deleted=True), HOLIDAY_EVENT, {"action": "deleted"})
@@ -142,9 +128,6 @@ def start_crisis():
             db.session, current_user, reason=values["reason"], message=values["message"],
             now=clock.now(), locale=str(get_locale() or "en"),
         )
-    except NotFound:
-        db.session.rollback()
-        abort(404)
     except Invalid as exc:
         db.session.rollback()
         return _page(status=422, crisis_errors=exc.fields, crisis_values=values)
@@ -160,11 +143,7 @@ def start_crisis():
 @login_required
 def end_crisis():
     """Switch the coach's team out of crisis mode; a running storm week runs to its end."""
-    try:
-        crisis.end_crisis(db.session, current_user, now=clock.now())
-    except NotFound:
-        db.session.rollback()
-        abort(404)
+    crisis.end_crisis(db.session, current_user, now=clock.now())
     db.session.commit()
     flash(_("Crisis mode is off. Cadences are back to normal."))
     return redirect(url_for("team.index", _anchor="crisis"), 303)
