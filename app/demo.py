@@ -18,14 +18,14 @@ from datetime import date, datetime, time, timedelta
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from . import clock, queries
 from .extensions import db
 from .kinds import Direction, Role, Tier, TouchKind
-from .models import Customer, Organization, Team, Touch, User
-from .operations import accounts, streak_state
+from .models import BadgeAward, Customer, Organization, Team, Touch, User
+from .operations import accounts, awards, ledger, streak_state
 from .warmth import default_cadence
 
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -520,7 +520,28 @@ def seed(session: Session, *, now: datetime, password_hash: str) -> SeedResult |
         plan.customer.last_touch_day = max(plan.days, default=None)
     session.flush()
     streak_state.rebuild_all(session, now=now)
+    _score_history(session, organization, users, now=now)
     return SeedResult(organization, tuple(users), len(all_plans), len(rows))
+
+
+def _score_history(session: Session, organization: Organization, users: list[User], *, now: datetime) -> None:
+    """Give the seeded history its points and badges, as if every touch had been logged live.
+
+    Touches are scored in the order they happened (the cap and the variety bonus look back);
+    the badges the history earned count as announced, so no push celebrates last month.
+    """
+    history = session.scalars(
+        select(Touch).where(Touch.organization_id == organization.id)
+        .order_by(Touch.occurred_at, Touch.id)
+    )
+    for touch in history:
+        ledger.record(session, touch, now=touch.created_at)
+    for user in users:
+        awards.award(session, user, now=now)
+    session.execute(
+        update(BadgeAward).where(BadgeAward.user_id.in_([u.id for u in users])).values(announced_at=now)
+    )
+    session.flush()
 
 
 def _login_table(session: Session, users: list[User], *, now: datetime, password: str) -> list[str]:

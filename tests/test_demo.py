@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app import clock, demo, queries
 from app.kinds import Direction, Role, TouchKind
-from app.models import Customer, Organization, Touch, User
+from app.models import BadgeAward, Customer, Organization, PointsEntry, Touch, User
 from app.warmth import Warmth
 
 DEMO_PASSWORD = "touchbase-demo"
@@ -135,6 +135,19 @@ def test_demo_looks_right_on_any_day(session, now):
     assert result is not None and result.customers == _count(session, Customer)
     assert result.touches == _count(session, Touch)
     check_demo(session, now)
+
+
+def test_the_history_has_its_points_and_badges_already_announced(session):
+    now = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
+    demo.seed(session, now=now, password_hash="x")
+    session.commit()
+    scored = session.scalar(select(func.count(func.distinct(PointsEntry.touch_id))))
+    assert scored == _count(session, Touch)
+    assert session.scalar(select(func.sum(PointsEntry.points))) > 0
+    lena = session.scalar(select(User).where(User.email == "lena@nordlicht.example"))
+    codes = set(session.scalars(select(BadgeAward.code).where(BadgeAward.user_id == lena.id)))
+    assert {"first_touch", "streak_7", "streak_30"} <= codes
+    assert session.scalar(select(func.count()).where(BadgeAward.announced_at.is_(None))) == 0
 
 
 def test_same_moment_gives_the_same_data(session):
