@@ -14,6 +14,8 @@ from .common import Row
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"  # the latest rows of each benchmark (not committed)
 TABLE = HERE / "results.md"
+README = HERE.parent / "README.md"
+README_TABLE_HEAD = "| benchmark | figure | goal | measured | machine |"
 
 
 def write_table() -> str:
@@ -31,7 +33,24 @@ def write_table() -> str:
         "Written by `make bench` (`python -m bench`); each figure is a ratio, or times measured in one\n"
         "run on the machine named in the last column.\n\n" + table
     )
+    _update_readme(table)
     return table
+
+
+def _update_readme(table: str) -> None:
+    """Replace the results table in README.md, so the README always shows the latest run."""
+    text = README.read_text()
+    start = text.find(README_TABLE_HEAD)
+    if start < 0:
+        return
+    end = start
+    while end < len(text):
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end < 0 else line_end + 1
+        if not text[end:line_end].startswith("|"):
+            break
+        end = line_end
+    README.write_text(text[:start] + table + text[end:])
 
 
 def main(argv: list[str]) -> int:
