@@ -110,11 +110,20 @@ def postgres_database(url: str | None = None) -> Iterator[tuple[str, str]]:
         engine.dispose()
 
 
-def databases() -> Iterator[contextlib.AbstractContextManager[tuple[str, str]]]:
-    """Yield a context manager per database to run on: SQLite, and PostgreSQL when reachable."""
+def database_url_for(base: str, suffix: str) -> str:
+    """Return *base* with the database renamed to ``<name>_<suffix>`` (own bench databases)."""
+    url = make_url(base)
+    return url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
+
+
+def databases(suffix: str | None = None) -> Iterator[contextlib.AbstractContextManager[tuple[str, str]]]:
+    """Yield a context manager per database to run on: SQLite, and PostgreSQL when reachable.
+
+    With *suffix*, the PostgreSQL database gets a name of its own (``…_<suffix>``).
+    """
     yield sqlite_database()
     if postgres_reachable():
-        yield postgres_database()
+        yield postgres_database(database_url_for(postgres_url(), suffix) if suffix else None)
     else:
         print(f"  PostgreSQL at {make_url(postgres_url()).render_as_string(hide_password=True)} "
               "is not reachable: skipped")

@@ -24,8 +24,8 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from .common import Row, machine_note, postgres_database, postgres_reachable, postgres_url, sqlite_database
-from .load_touches import Load, build, database_url_for, run_clients, stored
+from .common import Row, databases, machine_note
+from .load_touches import Load, build, run_clients, stored
 from .server import Gunicorn, app_environment, free_port
 
 NAME = "kill9"
@@ -146,15 +146,9 @@ def rows_for(label: str, f: dict) -> list[Row]:
 def run() -> list[Row]:
     """Run the kill on SQLite and on PostgreSQL (when reachable); return the rows."""
     rows: list[Row] = []
-    with sqlite_database() as (label, url):
-        figures = run_one(label, url)
-    report(label, figures)
-    rows += rows_for(label, figures)
-    if postgres_reachable():
-        with postgres_database(database_url_for(postgres_url(), "kill9")) as (label, url):
+    for database in databases("kill9"):
+        with database as (label, url):
             figures = run_one(label, url)
         report(label, figures)
         rows += rows_for(label, figures)
-    else:
-        print("  PostgreSQL is not reachable: skipped")
     return rows

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 
 import aiohttp
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from app import clock
 from app.extensions import db
@@ -34,8 +33,7 @@ from app.models import Touch
 from app.operations import accounts, streak_state, tokens
 
 from . import seed
-from .common import (Row, bench_app, dispose, machine_note, median, ms, p95, postgres_database,
-                     postgres_reachable, postgres_url, sqlite_database)
+from .common import Row, bench_app, databases, dispose, machine_note, median, ms, p95
 from .server import THREADS, WORKERS, Gunicorn, app_environment
 
 NAME = "load_touches"
@@ -82,12 +80,6 @@ class Load:
     def errors(self) -> list[Sent]:
         """Requests without a 200/201 answer."""
         return [s for s in self.sent if s.status not in (200, 201)]
-
-
-def database_url_for(base: str, suffix: str) -> str:
-    """Return *base* with the database renamed to ``<name>_<suffix>`` (own bench databases)."""
-    url = make_url(base)
-    return url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
 
 
 def build(url: str, *, clients: int = CLIENTS) -> list[Rep]:
@@ -293,15 +285,9 @@ def report(label: str, f: dict) -> None:
 def run() -> list[Row]:
     """Run the load on SQLite and on PostgreSQL (when reachable); return the rows."""
     rows: list[Row] = []
-    with sqlite_database() as (label, url):
-        figures = run_one(label, url)
-    report(label, figures)
-    rows += rows_for(label, figures, SECONDS)
-    if postgres_reachable():
-        with postgres_database(database_url_for(postgres_url(), "load")) as (label, url):
+    for database in databases("load"):
+        with database as (label, url):
             figures = run_one(label, url)
         report(label, figures)
         rows += rows_for(label, figures, SECONDS)
-    else:
-        print("  PostgreSQL is not reachable: skipped")
     return rows

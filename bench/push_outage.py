@@ -28,8 +28,7 @@ from app.operations import accounts
 from app.operations import push as push_ops
 
 from . import seed
-from .common import Row, dispose, machine_note, postgres_database, postgres_reachable, postgres_url, sqlite_database
-from .load_touches import database_url_for
+from .common import Row, databases, dispose, machine_note
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from fake_push import FakePushService  # noqa: E402  (the tests' fake push service)
@@ -177,15 +176,9 @@ def rows_for(label: str, f: dict) -> list[Row]:
 def run() -> list[Row]:
     """Run the outage on SQLite and on PostgreSQL (when reachable); return the rows."""
     rows: list[Row] = []
-    with sqlite_database() as (label, url):
-        figures = run_one(label, url)
-    report(label, figures)
-    rows += rows_for(label, figures)
-    if postgres_reachable():
-        with postgres_database(database_url_for(postgres_url(), "push")) as (label, url):
+    for database in databases("push"):
+        with database as (label, url):
             figures = run_one(label, url)
         report(label, figures)
         rows += rows_for(label, figures)
-    else:
-        print("  PostgreSQL is not reachable: skipped")
     return rows

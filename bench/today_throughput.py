@@ -28,9 +28,8 @@ from app.extensions import db
 from app.operations import accounts, streak_state
 
 from . import seed
-from .common import (Row, bench_app, dispose, machine_note, postgres_database, postgres_reachable, postgres_url,
-                     sqlite_database)
-from .load_touches import database_url_for
+from .common import (Row, bench_app, database_url_for, dispose, machine_note, postgres_database,
+                     postgres_reachable, postgres_url, sqlite_database)
 from .server import THREADS, WORKERS, Gunicorn, app_environment
 
 NAME = "today_throughput"
