@@ -13,9 +13,10 @@ import pytest
 from app import ROOT, clock
 from app.kinds import Role
 from app.models import Touch
-from support import PASSWORD
 
 from .conftest import PHONE, _unavailable
+
+from .helpers import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -106,14 +107,6 @@ def team(session, make_org, make_user, make_customer):
     return coach, rep, quiet
 
 
-def _sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.fill("#f-email", email)
-    page.fill("#f-password", PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
 def _pages(session, user, customer_id: int | None) -> list[str]:
     pages = ["/", "/customers/", "/customers/new", "/customers/import", "/touches/", "/touches/new", "/streak",
              "/settings/", "/settings/reminders/", "/team/", "/badges", "/challenges/"]
@@ -146,7 +139,7 @@ def test_every_page_passes_axe_and_has_big_enough_tap_targets(axe_page, session,
     coach, rep, quiet = team
     user = rep if who == "rep" else coach
     axe_page.emulate_media(color_scheme=scheme)
-    _sign_in(axe_page, user.email)
+    sign_in(axe_page, user.email)
     problems = {}
     for path in _pages(session, user, quiet.id if who == "rep" else None):
         findings = _audit(axe_page, path)
@@ -170,7 +163,7 @@ def test_signed_out_pages_pass_axe(axe_page):
 
 def test_every_control_on_today_is_reachable_by_keyboard(axe_page, session, team):
     _coach, rep, _quiet = team
-    _sign_in(axe_page, rep.email)
+    sign_in(axe_page, rep.email)
     axe_page.goto("/")
     total = axe_page.evaluate(MARK_CONTROLS)
     assert total > 10
@@ -196,7 +189,7 @@ def test_every_control_on_today_is_reachable_by_keyboard(axe_page, session, team
 
 def test_warmth_streak_and_badges_never_rely_on_colour_alone(axe_page, session, team):
     _coach, rep, _quiet = team
-    _sign_in(axe_page, rep.email)
+    sign_in(axe_page, rep.email)
     for path in ("/", "/customers/", "/streak", "/badges"):
         response = axe_page.goto(path)
         if response.status == 404:

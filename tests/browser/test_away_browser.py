@@ -6,29 +6,19 @@ import pytest
 
 from app import clock
 
+from .helpers import playwright_expect, register
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long enough password"
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
 def _register(page, email: str) -> None:
-    page.goto("/register")
-    page.fill("#f-name", "Cora Coach")
-    page.fill("#f-organization", "Cora’s Sales GmbH")
-    page.fill("#f-email", email)
-    page.fill("#f-password", PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(lambda url: "/register" not in url)
+    register(page, email, name="Cora Coach", organization="Cora’s Sales GmbH", password=PASSWORD)
 
 
 def test_add_refuse_and_delete_away_periods_and_holidays_without_reload(page):
-    expect = _expect()
+    expect = playwright_expect()
     _register(page, "cora@example.com")
     today = clock.local_day(clock.now(), "Europe/Berlin")
     first, last = today + timedelta(days=10), today + timedelta(days=16)

@@ -6,15 +6,9 @@ import pytest
 
 from app import clock
 
+from .helpers import sign_in
+
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.fill("#f-email", email)
-    page.fill("#f-password", "correct horse battery")
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def test_the_first_touch_of_a_new_rep_shows_the_badge_toast(page, session, make_customer, make_user):
@@ -23,7 +17,7 @@ def test_the_first_touch_of_a_new_rep_shows_the_badge_toast(page, session, make_
     user = make_user(email="nina@example.com", workdays="0123456")
     make_customer(user, "Müller AG", tier="A", now=clock.now() - timedelta(days=1))
     session.commit()
-    _sign_in(page, "nina@example.com")
+    sign_in(page, "nina@example.com")
     page.goto("/")
     page.evaluate("window.__noReload = 'still here'")
     row = page.get_by_test_id("whom-row").first

@@ -8,27 +8,14 @@ import pytest
 from app import clock
 from app.kinds import Role
 
-from support import PASSWORD
+
+from .helpers import playwright_expect, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
-def _sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.fill("#f-email", email)
-    page.fill("#f-password", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
 def test_coach_creates_a_challenge_and_the_bar_moves_when_a_rep_logs_a_touch(browser, live_server, session, make_org, make_user, make_customer):
-    expect = _expect()
+    expect = playwright_expect()
     team = make_org("Storm Sales")
     coach = make_user(team=team, role=Role.coach, email="carla@example.com", name="Carla Coach")
     rep = make_user(team=team, email="rita@example.com", name="Rita Rep")
@@ -43,7 +30,7 @@ def test_coach_creates_a_challenge_and_the_bar_moves_when_a_rep_logs_a_touch(bro
         return context, context.new_page()
 
     coach_context, coach_page = new_page()
-    _sign_in(coach_page, coach.email)
+    sign_in(coach_page, coach.email)
     coach_page.goto("/challenges/new")
     now_local = clock.local_now(clock.now() - timedelta(hours=1), coach.timezone)
     end_local = now_local + timedelta(days=3)
@@ -60,7 +47,7 @@ def test_coach_creates_a_challenge_and_the_bar_moves_when_a_rep_logs_a_touch(bro
     expect(coach_page.get_by_test_id("team-progress-text")).to_contain_text("0 of 2")
 
     rep_context, rep_page = new_page()
-    _sign_in(rep_page, rep.email)
+    sign_in(rep_page, rep.email)
     rep_page.goto("/")
     row = rep_page.get_by_test_id("whom-row").first
     row.get_by_test_id("log-touch").click()

@@ -19,9 +19,10 @@ from werkzeug.serving import make_server
 
 from app import clock
 from app.models import Customer, Touch
-from support import PASSWORD
 
 from .conftest import PHONE
+
+from .helpers import playwright_expect, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -107,19 +108,9 @@ def net(browser, app, wired):
     assert errors == [], f"the browser reported errors: {errors}"
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
 def _sign_in(page, session, user) -> None:
     session.commit()
-    page.goto("/login")
-    page.fill("#f-email", user.email)
-    page.fill("#f-password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, user.email)
 
 
 SHELL_READY = """async () => {
@@ -168,7 +159,7 @@ def _log_offline(page, kind: str = "coffee") -> None:
 
 
 def test_the_offline_page_stands_in_for_a_page_that_cannot_load(net, session, make_user, make_customer):
-    expect = _expect()
+    expect = playwright_expect()
     page, _wire, _base = net
     rep, _customer = _rep_with_customer(session, make_user, make_customer)
     _sign_in(page, session, rep)
@@ -190,7 +181,7 @@ def test_the_offline_page_stands_in_for_a_page_that_cannot_load(net, session, ma
 
 
 def test_a_touch_logged_offline_arrives_exactly_once(net, session, make_user, make_customer):
-    expect = _expect()
+    expect = playwright_expect()
     page, wire, _base = net
     rep, customer = _rep_with_customer(session, make_user, make_customer)
     _sign_in(page, session, rep)
@@ -224,7 +215,7 @@ def test_a_touch_logged_offline_arrives_exactly_once(net, session, make_user, ma
 
 
 def test_an_interrupted_replay_is_retried_and_still_arrives_once(net, session, make_user, make_customer):
-    expect = _expect()
+    expect = playwright_expect()
     page, wire, _base = net
     rep, _customer = _rep_with_customer(session, make_user, make_customer)
     _sign_in(page, session, rep)
@@ -251,7 +242,7 @@ def test_an_interrupted_replay_is_retried_and_still_arrives_once(net, session, m
 
 
 def test_a_touch_lost_in_flight_online_is_queued_with_the_same_client_id(net, session, make_user, make_customer):
-    expect = _expect()
+    expect = playwright_expect()
     page, wire, _base = net
     rep, _customer = _rep_with_customer(session, make_user, make_customer)
     _sign_in(page, session, rep)
@@ -269,7 +260,7 @@ def test_a_touch_lost_in_flight_online_is_queued_with_the_same_client_id(net, se
 
 
 def test_a_rejected_touch_stays_with_the_reason_until_dismissed(net, session, make_user, make_customer):
-    expect = _expect()
+    expect = playwright_expect()
     page, _wire, _base = net
     rep, customer = _rep_with_customer(session, make_user, make_customer)
     _sign_in(page, session, rep)
@@ -336,7 +327,7 @@ def test_background_sync_sends_the_outbox_with_no_page_open(net, session, make_u
 
     page.context.set_offline(True)
     _log_offline(page, "walk")
-    _expect()(page.get_by_test_id("outbox-item")).to_have_count(1)
+    playwright_expect()(page.get_by_test_id("outbox-item")).to_have_count(1)
     # No page of the app is left to send it: only the service worker can.
     page.goto("about:blank")
     page.context.set_offline(False)

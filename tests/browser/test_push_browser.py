@@ -14,7 +14,8 @@ from sqlalchemy import select
 from app import push
 from app.models import PushSubscription
 from fake_push import b64url
-from support import PASSWORD
+
+from .helpers import playwright_expect, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -25,19 +26,9 @@ NOTIFICATIONS = """async () => {
 }"""
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
 def _sign_in(page, session, user) -> None:
     session.commit()
-    page.goto("/login")
-    page.fill("#f-email", user.email)
-    page.fill("#f-password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, user.email)
 
 
 def _until(page, check, timeout: float = 10.0):
@@ -122,7 +113,7 @@ STUB = """
 
 
 def test_turning_on_reminders_subscribes_with_the_servers_key(page, session, make_user, live_server, live_app):
-    expect = _expect()
+    expect = playwright_expect()
     rep = make_user()
     public = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
@@ -156,7 +147,7 @@ def test_turning_on_reminders_subscribes_with_the_servers_key(page, session, mak
 
 
 def test_on_an_iphone_outside_the_home_screen_it_explains_first(page, session, make_user, live_server):
-    expect = _expect()
+    expect = playwright_expect()
     rep = make_user()
     page.add_init_script(
         "Object.defineProperty(navigator, 'userAgent', {get: () => 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)"

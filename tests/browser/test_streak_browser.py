@@ -9,23 +9,9 @@ from app import clock, queries
 from app.models import Touch
 from app.operations import streak_state
 
+from .helpers import playwright_expect, sign_in
+
 pytestmark = pytest.mark.browser
-
-PASSWORD = "correct horse battery"
-
-
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
-def _sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.fill("#f-email", email)
-    page.fill("#f-password", PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def _rep_with_a_streak(session, make_user, make_customer, email: str, days: int):
@@ -46,9 +32,9 @@ def _rep_with_a_streak(session, make_user, make_customer, email: str, days: int)
 
 
 def test_a_touch_on_today_lights_the_flame_and_shows_on_the_streak_heatmap(page, session, make_user, make_customer):
-    expect = _expect()
+    expect = playwright_expect()
     rep, today = _rep_with_a_streak(session, make_user, make_customer, "sina@example.com", days=2)
-    _sign_in(page, "sina@example.com")
+    sign_in(page, "sina@example.com")
     page.goto("/")
     page.evaluate("window.__noReload = 'still here'")
     expect(page.get_by_test_id("streak-count")).to_have_text("2")
@@ -87,10 +73,10 @@ def test_a_touch_on_today_lights_the_flame_and_shows_on_the_streak_heatmap(page,
 
 
 def test_the_heatmap_fits_a_360px_phone(page, session, make_user, make_customer):
-    expect = _expect()
+    expect = playwright_expect()
     _rep_with_a_streak(session, make_user, make_customer, "pia@example.com", days=9)
     page.set_viewport_size({"width": 360, "height": 740})
-    _sign_in(page, "pia@example.com")
+    sign_in(page, "pia@example.com")
     page.goto("/streak")
     heatmap = page.get_by_test_id("heatmap")
     expect(heatmap).to_be_visible()

@@ -8,25 +8,15 @@ from sqlalchemy import select
 from app import clock
 from app.models import Touch, User
 
+from .helpers import playwright_expect, register
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long enough password"
 
 
-def _expect():
-    from playwright.sync_api import expect
-
-    return expect
-
-
 def _register(page, email: str) -> None:
-    page.goto("/register")
-    page.fill("#f-name", "Rita Rep")
-    page.fill("#f-organization", "Rita’s Sales GmbH")
-    page.fill("#f-email", email)
-    page.fill("#f-password", PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_url(lambda url: "/register" not in url)
+    register(page, email, name="Rita Rep", organization="Rita’s Sales GmbH", password=PASSWORD)
 
 
 def _customer_for(session, make_customer, email: str, name: str):
@@ -38,7 +28,7 @@ def _customer_for(session, make_customer, email: str, name: str):
 
 
 def test_log_a_touch_in_two_taps_and_undo_without_reload(page, session, make_customer):
-    expect = _expect()
+    expect = playwright_expect()
     _register(page, "rita@example.com")
     user, customer = _customer_for(session, make_customer, "rita@example.com", "Müller AG")
     make_customer(user, "Schmidt KG", tier="C", now=clock.now() - timedelta(days=3))
@@ -89,7 +79,7 @@ def test_log_a_touch_in_two_taps_and_undo_without_reload(page, session, make_cus
 
 
 def test_other_needs_a_note_then_logs_with_it(page, session, make_customer, make_user):
-    expect = _expect()
+    expect = playwright_expect()
     user = make_user(email="otto@example.com")
     make_customer(user, "Bäckerei Otto", now=clock.now() - timedelta(days=10))
     session.commit()
@@ -115,7 +105,7 @@ def test_other_needs_a_note_then_logs_with_it(page, session, make_customer, make
 
 
 def test_edit_and_delete_a_recent_touch_inline(page, session, make_customer, make_user):
-    expect = _expect()
+    expect = playwright_expect()
     user = make_user(email="erik@example.com")
     customer = make_customer(user, "Weber & Söhne", now=clock.now() - timedelta(days=10))
     session.commit()
