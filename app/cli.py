@@ -131,11 +131,13 @@ NUDGE_SCAN = scan.scan
 @nudges_cli.command("run")
 @click.option("--at", "at", default=None, help="Evaluate (and send) as of this ISO 8601 instant; default now.")
 @click.option("--dry-run", is_flag=True, help="Report what is due; enqueue and send nothing.")
-def run_nudges_command(at: str | None, dry_run: bool):
+@click.option("--senders", type=click.IntRange(1, 64), default=None,
+              help="Processes that share a large outbox; default PUSH_SENDERS (1).")
+def run_nudges_command(at: str | None, dry_run: bool, senders: int | None):
     """Enqueue the nudges due now (or --at), then send the pending notifications."""
     moment = _instant(at) or clock.now()
     started = time.perf_counter()
-    report = push.run(db.session, at=moment, dry_run=dry_run, scan=NUDGE_SCAN)
+    report = push.run(db.session, at=moment, dry_run=dry_run, scan=NUDGE_SCAN, senders=senders)
     elapsed = time.perf_counter() - started
     if report.dry_run:
         click.echo(f"dry run at {moment.isoformat()}: {report.enqueued} nudges due, {report.pending} notifications pending.")

@@ -1,8 +1,9 @@
 """Web push: VAPID keys, endpoint checks, and the notification outbox with its concurrent sender.
 
 The outbox is a table: the scan ``enqueue``s nudges (a unique dedup key makes a second enqueue a
-no-op), and ``process_outbox`` claims due rows, sends each to all of its user's devices through a
-bounded thread pool sharing one HTTP session, and records the outcome:
+no-op), and ``process_outbox`` claims due rows, sends each to all of its user's devices — many
+at a time over one HTTP session with a bounded number of connections (``Sender``) — and records
+the outcome:
 
 - 2xx from any device: sent. 404/410: that subscription is deleted (the notification fails only
   when no device accepted it). 413 and other 4xx: failed, logged, the subscription kept.
@@ -16,17 +17,17 @@ Claiming sets ``status='sending'`` with a random claim token in one statement (o
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
-import urllib.request
 import os
 import re
+import urllib.request
 import secrets
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -34,20 +35,20 @@ from ipaddress import ip_address
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import requests
+import aiohttp
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask, current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from py_vapid import Vapid
-from pywebpush import WebPushException, webpush
-from requests.adapters import HTTPAdapter
+from pywebpush import WebPusher, WebPushException
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import clock
 from .database import begin_write
 from .models import Notification, NotificationStatus, PushSubscription, User
 
@@ -73,6 +74,7 @@ MAX_AGE = timedelta(hours=24)
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
 ENDPOINT_MAX = 1024
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]|\s")
 _KEY_FILE = "vapid_private_key.pem"
 _EXTENSION = "touchbase.vapid"
 
@@ -181,7 +183,7 @@ def endpoint_refusal(endpoint: str, *, hosts: Iterable[str], allow_http: bool = 
     """
     if not isinstance(endpoint, str) or not endpoint or len(endpoint) > ENDPOINT_MAX:
         return "missing or too long"
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in endpoint):
+    if _CONTROL_OR_SPACE.search(endpoint):
         return "control characters or spaces"
     try:
         parts = urlsplit(endpoint)
@@ -319,6 +321,9 @@ def enqueue_nudge(session: Session, nudge, *, now: datetime) -> bool:
 # --- Outbox: claim and send ----------------------------------------------------------------
 
 
+_REPORT_FIELDS = ("claimed", "sent", "retried", "failed", "removed_subscriptions", "processes")
+
+
 @dataclass
 class RunReport:
     """What one run did."""
@@ -331,10 +336,11 @@ class RunReport:
     removed_subscriptions: int = 0
     pending: int = 0  # due rows left untouched (a dry run)
     dry_run: bool = False
+    processes: int = 0  # sender processes that claimed anything
 
     def add(self, other: RunReport) -> None:
         """Add *other*'s counts to this report."""
-        for name in ("claimed", "sent", "retried", "failed", "removed_subscriptions"):
+        for name in _REPORT_FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -357,8 +363,9 @@ class _Job:
     notification_id: int
     subscription_id: int
     endpoint: str
+    audience: str  # scheme://host[:port] of the push service: the VAPID "aud"
     info: dict
-    data: str
+    data: bytes
     ttl: int
     headers: dict
 
@@ -433,10 +440,18 @@ def claim(session: Session, *, now: datetime, limit: int, ids: Sequence[int] | N
             return rows
 
 
+def _open_signer(app: Flask | None = None) -> URLSafeSerializer:
+    app = app or current_app._get_current_object()
+    return URLSafeSerializer(app.secret_key, salt="push-opened")
+
+
+def _signature(signer: URLSafeSerializer, notification_id: int) -> str:
+    return signer.dumps(notification_id).split(".", 1)[1]
+
+
 def open_signature(notification_id: int, app: Flask | None = None) -> str:
     """Return the signature that lets the service worker report an open without a CSRF token."""
-    app = app or current_app._get_current_object()
-    return URLSafeSerializer(app.secret_key, salt="push-opened").dumps(notification_id).split(".", 1)[1]
+    return _signature(_open_signer(app), notification_id)
 
 
 def check_open_signature(notification_id: int, signature: str) -> bool:
@@ -479,100 +494,172 @@ def _retry_after(value: str | None, now: datetime) -> timedelta | None:
     return max(timedelta(0), when - now)
 
 
-def http_session(pool_size: int) -> requests.Session:
-    """Return an HTTP session for push services: pooled connections, no redirects followed."""
-    http = requests.Session()
-    # Proxies from the environment are read once here, not on every request: requests would
-    # otherwise scan the whole environment per message, which cost more than the encryption.
-    http.trust_env = False
-    http.proxies = {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
-    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
-    http.mount("https://", adapter)
-    http.mount("http://", adapter)
-    http.max_redirects = 0  # a redirect could point at an internal address
-    return http
+class Sender:
+    """Encrypts and POSTs push messages for one run, many at a time, on one event loop.
 
+    One aiohttp session keeps at most *pool_size* connections open (kept alive between
+    messages and batches) and never follows a redirect, which could point at an internal
+    address. Proxies come from the environment (``HTTPS_PROXY``, ``NO_PROXY``), read once per
+    push service. The VAPID header is signed once per push service and reused until an hour
+    before it expires, instead of once per message. Use it as a context manager; ``send`` may be called for
+    several batches.
+    """
 
-def send_one(http: requests.Session, key: Vapid, job: _Job, *, subject: str, timeout: float, now: datetime) -> Outcome:
-    """Encrypt and POST one message to one device; never raises for the push service's answer."""
-    claims = {"sub": subject}  # fresh per call: webpush() writes aud and exp into it
-    try:
-        response = webpush(
-            job.info, job.data, vapid_private_key=key, vapid_claims=claims, ttl=job.ttl,
-            headers=job.headers, timeout=timeout, requests_session=http,
-        )
-        return Outcome(response.status_code)
-    except WebPushException as exc:
-        response = exc.response
-        if response is None:
-            return Outcome(None, error=f"refused: {exc}"[:300])
-        return Outcome(
-            response.status_code,
-            retry_after=_retry_after(response.headers.get("Retry-After"), now),
-            error=f"{response.status_code} {response.reason}: {response.text[:200]}".strip(),
-        )
-    except requests.TooManyRedirects:
-        return Outcome(None, error="refused")
-    except requests.Timeout:
-        return Outcome(None, error="timeout")
-    except requests.RequestException as exc:
-        return Outcome(None, error=f"connection error: {type(exc).__name__}")
-    except (ValueError, TypeError) as exc:  # a subscription key the encryption cannot use
-        log.warning("push to subscription %s not encryptable: %s", job.subscription_id, exc)
-        return Outcome(None, error="refused")
+    #: How long a signed VAPID header is valid (push services accept at most 24 hours).
+    VAPID_LIFETIME = timedelta(hours=12)
+
+    def __init__(self, key: Vapid, *, subject: str, timeout: float, pool_size: int) -> None:
+        self.key, self.subject, self.timeout = key, subject, timeout
+        self.pool_size = max(1, int(pool_size))
+        self._runner = asyncio.Runner()
+        self._http: aiohttp.ClientSession | None = None
+        self._vapid: dict[str, tuple[datetime, dict]] = {}
+        self._proxies: dict[str, str | None] = {}
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connections and the event loop."""
+        if self._http is not None:
+            self._runner.run(self._http.close())
+            self._http = None
+        self._runner.close()
+
+    def send(self, jobs: Sequence[_Job], *, now: datetime) -> dict[tuple[int, int], Outcome]:
+        """Send every job (at most *pool_size* at once); return each device's outcome."""
+        if not jobs:
+            return {}
+        return self._runner.run(self._send_all(jobs, now))
+
+    def authorization(self, audience: str) -> dict[str, str]:
+        """Return the VAPID header for the push service at *audience*, signed anew when it gets old."""
+        current = clock.now()
+        cached = self._vapid.get(audience)
+        if cached is None or cached[0] - current < timedelta(hours=1):
+            expires = current + self.VAPID_LIFETIME
+            claims = {"sub": self.subject, "aud": audience, "exp": int(expires.timestamp())}
+            cached = (expires, self.key.sign(claims))
+            self._vapid[audience] = cached
+        return cached[1]
+
+    def proxy(self, audience: str) -> str | None:
+        """Return the proxy the environment names for the push service at *audience*, if any."""
+        if audience not in self._proxies:
+            parts = urlsplit(audience)
+            proxies = urllib.request.getproxies()
+            bypass = urllib.request.proxy_bypass(parts.hostname or "")
+            self._proxies[audience] = None if bypass else proxies.get(parts.scheme)
+        return self._proxies[audience]
+
+    async def _send_all(self, jobs: Sequence[_Job], now: datetime) -> dict[tuple[int, int], Outcome]:
+        if self._http is None:
+            self._http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.pool_size),
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                cookie_jar=aiohttp.DummyCookieJar(),  # a push service's cookies are never sent back
+                auto_decompress=False,
+            )
+        outcomes: dict[tuple[int, int], Outcome] = {}
+        pending = iter(jobs)
+
+        async def lane() -> None:
+            for job in pending:  # the lanes share one iterator: each job is taken once
+                outcomes[(job.notification_id, job.subscription_id)] = await self._send_one(job, now)
+
+        await asyncio.gather(*(lane() for _ in range(min(self.pool_size, len(jobs)))))
+        return outcomes
+
+    async def _send_one(self, job: _Job, now: datetime) -> Outcome:
+        """Encrypt and POST one message to one device; never raises for the push service's answer."""
+        try:
+            body = WebPusher(job.info).encode(job.data, content_encoding="aes128gcm")["body"]
+        except (ValueError, TypeError, WebPushException) as exc:  # keys the encryption cannot use
+            log.warning("push to subscription %s not encryptable: %s", job.subscription_id, exc)
+            return Outcome(None, error="refused")
+        headers = {"TTL": str(job.ttl), "Content-Encoding": "aes128gcm", **job.headers,
+                   **self.authorization(job.audience)}
+        try:
+            async with self._http.post(job.endpoint, data=body, headers=headers, allow_redirects=False,
+                                       proxy=self.proxy(job.audience)) as response:
+                status = response.status
+                text = (await response.text(errors="replace"))[:200] if status >= 300 else ""
+                if 200 <= status < 300:
+                    await response.read()  # drained, so the connection is reused
+                retry_after = response.headers.get("Retry-After")
+                reason = response.reason or ""
+        except TimeoutError:
+            return Outcome(None, error="timeout")
+        except aiohttp.ClientError as exc:
+            return Outcome(None, error=f"connection error: {type(exc).__name__}")
+        if 200 <= status < 300:
+            return Outcome(status)
+        if 300 <= status < 400:
+            return Outcome(status, error=f"{status} redirect not followed")
+        return Outcome(status, retry_after=_retry_after(retry_after, now),
+                       error=f"{status} {reason}: {text}".strip())
 
 
 def _backoff(attempts: int) -> timedelta:
     return min(BACKOFF_FIRST * (2 ** max(0, attempts - 1)), BACKOFF_CAP)
 
 
-def deliver(session: Session, claimed: Sequence[_Claimed], *, now: datetime) -> RunReport:
-    """Send claimed notifications to all their users' devices and record the outcomes; commit."""
+def _sender(config) -> Sender:
+    return Sender(vapid(), subject=config["VAPID_SUBJECT"], timeout=float(config["PUSH_TIMEOUT"]),
+                  pool_size=int(config["PUSH_POOL_SIZE"]))
+
+
+def deliver(session: Session, claimed: Sequence[_Claimed], *, now: datetime, sender: Sender | None = None) -> RunReport:
+    """Send claimed notifications to all their users' devices and record the outcomes; commit.
+
+    *sender* carries open connections from one batch to the next; without one, a sender is
+    made for this batch alone.
+    """
     report = RunReport(claimed=len(claimed))
     if not claimed:
         return report
     config = current_app.config
     hosts, allow_http = config["PUSH_ENDPOINT_HOSTS"], bool(config["PUSH_ALLOW_HTTP"])
     user_ids = sorted({row.user_id for row in claimed})
-    subscriptions: dict[int, list[PushSubscription]] = defaultdict(list)
+    # Plain rows, not ORM objects: the commit below would expire objects and reload each one.
+    subscriptions: dict[int, list] = defaultdict(list)
+    columns = (PushSubscription.id, PushSubscription.user_id, PushSubscription.endpoint,
+               PushSubscription.p256dh, PushSubscription.auth)
     for start in range(0, len(user_ids), 1000):
         chunk = user_ids[start : start + 1000]
-        for sub in session.scalars(select(PushSubscription).where(PushSubscription.user_id.in_(chunk))):
+        for sub in session.execute(select(*columns).where(PushSubscription.user_id.in_(chunk))):
             subscriptions[sub.user_id].append(sub)
 
     jobs: list[_Job] = []
     refused: dict[int, Outcome] = {}
+    signer = _open_signer()
+    refusals: dict[str, str | None] = {}
     for row in claimed:
         headers = {"Urgency": row.urgency}
         if row.topic:
             headers["Topic"] = row.topic
-        data = _message(row, open_signature(row.id))
+        data = _message(row, _signature(signer, row.id)).encode()
         for sub in subscriptions.get(row.user_id, []):
-            reason = endpoint_refusal(sub.endpoint, hosts=hosts, allow_http=allow_http)
+            if sub.endpoint not in refusals:
+                refusals[sub.endpoint] = endpoint_refusal(sub.endpoint, hosts=hosts, allow_http=allow_http)
+            reason = refusals[sub.endpoint]
             if reason:  # the allow-list changed since the subscription was stored
                 log.warning("push subscription %s refused: %s", sub.id, reason)
                 refused[sub.id] = Outcome(None, error="refused")
                 continue
             info = {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}
-            jobs.append(_Job(row.id, sub.id, sub.endpoint, info, data, row.ttl, headers))
+            audience = "/".join(sub.endpoint.split("/", 3)[:3])  # an allowed endpoint is scheme://host/...
+            jobs.append(_Job(row.id, sub.id, sub.endpoint, audience, info, data, row.ttl, headers))
 
     session.commit()  # the jobs hold plain data: no transaction stays open while the network is slow
-    outcomes: dict[tuple[int, int], Outcome] = {}
-    if jobs:
-        key = vapid()
-        pool_size = max(1, min(int(config["PUSH_POOL_SIZE"]), len(jobs)))
-        subject, timeout = config["VAPID_SUBJECT"], float(config["PUSH_TIMEOUT"])
-        http = http_session(pool_size)
-        try:
-            with ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="push") as pool:
-                futures = [
-                    (job, pool.submit(send_one, http, key, job, subject=subject, timeout=timeout, now=now))
-                    for job in jobs
-                ]
-                for job, future in futures:
-                    outcomes[(job.notification_id, job.subscription_id)] = future.result()
-        finally:
-            http.close()
+    if sender is None:
+        with _sender(config) as own:
+            outcomes = own.send(jobs, now=now)
+    else:
+        outcomes = sender.send(jobs, now=now)
 
     begin_write(session)
     _record(session, claimed, subscriptions, outcomes, refused, now=now, report=report)
@@ -588,6 +675,7 @@ def _record(session, claimed, subscriptions, outcomes, refused, *, now, report) 
     sent: list[int] = []
     updates: list[dict] = []
     unopened: Counter[int] = Counter()
+    sent_ids: set[int] = set()
     for row in claimed:
         results = []
         for sub in subscriptions.get(row.user_id, []):
@@ -606,6 +694,7 @@ def _record(session, claimed, subscriptions, outcomes, refused, *, now, report) 
         attempts = row.attempts + 1
         if any(o.ok for o in results):
             sent.append(row.id)
+            sent_ids.add(row.id)
             if row.kind != TEST_KIND:
                 unopened[row.user_id] += 1
             continue
@@ -628,17 +717,19 @@ def _record(session, claimed, subscriptions, outcomes, refused, *, now, report) 
             log.warning("push %s (%s) failed: %s", row.id, row.kind, error)
         updates.append(values)
 
-    token_of = {row.id: row.token for row in claimed}
     table = Notification.__table__
-    if sent:
+    sent_by_token: dict[str, list[int]] = defaultdict(list)
+    for row in claimed:
+        if row.id in sent_ids:
+            sent_by_token[row.token].append(row.id)
+    for token, ids in sent_by_token.items():  # one claim, one token: a single statement per batch
         session.execute(
             table.update()
-            .where(table.c.id == bindparam("b_id"), table.c.claim_token == bindparam("b_token"))
+            .where(table.c.id.in_(ids), table.c.claim_token == token)
             .values(status=NotificationStatus.sent, sent_at=now, claimed_at=None, claim_token=None,
-                    last_error=None, attempts=table.c.attempts + 1),
-            [{"b_id": nid, "b_token": token_of[nid]} for nid in sent],
+                    last_error=None, attempts=table.c.attempts + 1)
         )
-        report.sent += len(sent)
+    report.sent += len(sent)
     by_shape: dict[tuple, list[dict]] = defaultdict(list)
     for values in updates:
         by_shape[tuple(sorted(values))].append(values)
@@ -665,23 +756,96 @@ def _record(session, claimed, subscriptions, outcomes, refused, *, now, report) 
         log.info("deleted %d expired push subscriptions", len(gone))
     if unopened:
         users = User.__table__
-        session.execute(
-            users.update()
-            .where(users.c.id == bindparam("b_id"))
-            .values(push_ignored_in_a_row=users.c.push_ignored_in_a_row + bindparam("n")),
-            [{"b_id": uid, "n": n} for uid, n in unopened.items()],
-        )
+        by_count: dict[int, list[int]] = defaultdict(list)
+        for uid, n in unopened.items():
+            by_count[n].append(uid)
+        for n, uids in by_count.items():
+            session.execute(
+                users.update().where(users.c.id.in_(sorted(uids)))
+                .values(push_ignored_in_a_row=users.c.push_ignored_in_a_row + n)
+            )
 
 
-def process_outbox(session: Session, *, now: datetime, ids: Sequence[int] | None = None) -> RunReport:
-    """Claim and send due notifications in rounds until none is left; return the totals."""
+def process_outbox(session: Session, *, now: datetime, ids: Sequence[int] | None = None,
+                   senders: int | None = None) -> RunReport:
+    """Claim and send due notifications in rounds until none is left; return the totals.
+
+    With *senders* (default ``PUSH_SENDERS``) above 1 and more than one batch due, the work is
+    shared by that many processes (this one and forked children): each claims its own batches —
+    claims never overlap — and sends them over its own connections, so encryption runs on
+    several CPUs. A child that dies leaves its claimed rows to be taken again after the lease.
+    """
+    config = current_app.config
+    senders = int(senders or config["PUSH_SENDERS"])
+    if senders > 1 and ids is None and _can_fork(session):
+        if count_due(session, now=now) > int(config["PUSH_BATCH_SIZE"]):
+            return _process_in_processes(session, now=now, senders=senders)
+    return _drain(session, now=now, ids=ids)
+
+
+def _drain(session: Session, *, now: datetime, ids: Sequence[int] | None = None) -> RunReport:
+    """Claim and send batches in this process until none is due."""
     report = RunReport()
-    batch = int(current_app.config["PUSH_BATCH_SIZE"])
-    while True:
-        claimed = claim(session, now=now, limit=batch, ids=ids)
-        if not claimed:
-            return report
-        report.add(deliver(session, claimed, now=now))
+    config = current_app.config
+    batch = int(config["PUSH_BATCH_SIZE"])
+    sender: Sender | None = None
+    try:
+        while True:
+            claimed = claim(session, now=now, limit=batch, ids=ids)
+            if not claimed:
+                report.processes = 1 if report.claimed else 0
+                return report
+            sender = sender or _sender(config)
+            report.add(deliver(session, claimed, now=now, sender=sender))
+    finally:
+        if sender is not None:
+            sender.close()
+
+
+def _can_fork(session: Session) -> bool:
+    engine = session.get_bind()
+    in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+    return hasattr(os, "fork") and not in_memory
+
+
+def _process_in_processes(session: Session, *, now: datetime, senders: int) -> RunReport:
+    """Drain the outbox in *senders* processes: this one plus forked children; add their reports."""
+    engine = session.get_bind()
+    session.commit()  # hands the connection back to the pool
+    # No connection may be shared across the fork: both sides open their own afterwards.
+    engine.dispose()
+    children: list[tuple[int, int]] = []
+    for _ in range(senders - 1):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child ends in os._exit, which coverage cannot follow
+            os.close(read)
+            code = 1
+            try:
+                with Session(engine) as own:
+                    done = _drain(own, now=now)
+                os.write(write, json.dumps({name: getattr(done, name) for name in _REPORT_FIELDS}).encode())
+                code = 0
+            except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
+                log.exception("push sender process failed")
+            finally:
+                os._exit(code)
+        os.close(write)
+        children.append((pid, read))
+    report = RunReport()
+    try:
+        report.add(_drain(session, now=now))
+    finally:
+        for pid, read in children:
+            with os.fdopen(read, "rb") as pipe:
+                data = pipe.read()
+            os.waitpid(pid, 0)
+            if data:
+                report.add(RunReport(**json.loads(data)))
+            else:
+                log.error("push sender process %s ended without a report; its claims are taken again "
+                          "after the lease", pid)
+    return report
 
 
 def count_due(session: Session, *, now: datetime) -> int:
@@ -696,7 +860,7 @@ Scan = Callable[..., int]
 
 
 def run(session: Session, *, at: datetime, now: datetime | None = None, dry_run: bool = False,
-        scan: Scan | None = None) -> RunReport:
+        scan: Scan | None = None, senders: int | None = None) -> RunReport:
     """One ``flask nudges run``: scan for due nudges as of *at* (when *scan* is given), then send.
 
     A dry run enqueues and sends nothing: it reports what the scan found and how many
@@ -708,7 +872,7 @@ def run(session: Session, *, at: datetime, now: datetime | None = None, dry_run:
         session.rollback()
         return RunReport(enqueued=enqueued, pending=count_due(session, now=now), dry_run=True)
     session.commit()
-    report = process_outbox(session, now=now)
+    report = process_outbox(session, now=now, senders=senders)
     report.enqueued = enqueued
     return report
 

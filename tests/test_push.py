@@ -424,3 +424,35 @@ def test_two_concurrent_runs_send_each_notification_once(app, session, make_user
     session.expire_all()
     statuses = session.scalars(select(Notification.status).distinct()).all()
     assert statuses == [NotificationStatus.sent]
+
+
+@pytest.mark.parametrize("senders", [1, 3])
+def test_sender_processes_share_a_large_outbox_and_send_each_notification_once(app, session, make_user,
+                                                                                push_service, senders):
+    """Forked sender processes claim their own batches: all 60 go out once, and all are recorded."""
+    reps = [make_user() for _ in range(12)]
+    for n, rep in enumerate(reps):
+        subscribe(session, rep, push_service, f"/device-{n}")
+        push_service.delay(f"/device-{n}", 0.02)  # slow enough that every process gets batches
+    for n in range(60):
+        add(session, reps[n % len(reps)], f"many:{n}")
+    app.config["PUSH_BATCH_SIZE"] = 5
+
+    report = push.process_outbox(session, now=NOW, senders=senders)
+    app.config["PUSH_BATCH_SIZE"] = 500
+
+    counts = push_service.count_by_id()
+    assert len(counts) == 60 and set(counts.values()) == {1}
+    assert (report.claimed, report.sent, report.failed, report.retried) == (60, 60, 0, 0)
+    assert report.processes == senders
+    session.expire_all()
+    assert set(session.scalars(select(Notification.status).distinct())) == {NotificationStatus.sent}
+    assert sum(session.scalars(select(User.push_ignored_in_a_row).where(User.id.in_([r.id for r in reps])))) == 60
+
+
+def test_a_small_outbox_is_sent_by_this_process_alone(app, session, make_user, push_service):
+    rep = make_user()
+    subscribe(session, rep, push_service, "/phone")
+    add(session, rep)
+    report = push.process_outbox(session, now=NOW, senders=4)
+    assert (report.sent, report.processes) == (1, 1)
