@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         timezone_selector=i18n.select_timezone,
         default_translation_directories=str(ROOT / "app" / "translations"),
     )
+    i18n.init_app(app)
     limiter.init_app(app)
     with app.app_context():
         database.configure_engine(db.engine)

@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
+from . import i18n
 from .kinds import TouchKind
 from .warmth import Warmth
 
@@ -42,10 +43,23 @@ WARMTH_LABELS = {
     Warmth.paused: _l("Paused"),
 }
 
+# Labels translated once per catalogue: pages show dozens of them, and each lazy string
+# would look its catalogue up again.
+_translated: dict[object, tuple[dict[TouchKind, str], dict[Warmth, str]]] = {}
+
+
+def _labels() -> tuple[dict[TouchKind, str], dict[Warmth, str]]:
+    catalogue = i18n.translations()
+    labels = _translated.get(catalogue)
+    if labels is None:
+        labels = _translated[catalogue] = ({kind: str(text) for kind, text in KIND_LABELS.items()},
+                                           {warmth: str(text) for warmth, text in WARMTH_LABELS.items()})
+    return labels
+
 
 def kind_label(kind: str) -> str:
     """Return the short translated label of a touch kind."""
-    return str(KIND_LABELS[TouchKind(kind)])
+    return _labels()[0][TouchKind(kind)]
 
 
 def kind_icon(kind: str) -> str:
@@ -53,6 +67,12 @@ def kind_icon(kind: str) -> str:
     return KIND_ICONS[TouchKind(kind)]
 
 
+def kind_choices() -> tuple[tuple[str, str, str], ...]:
+    """Return ``(kind, icon, translated label)`` of every touch kind, in the order forms offer them."""
+    labels = _labels()[0]
+    return tuple((kind.value, KIND_ICONS[kind], labels[kind]) for kind in KINDS)
+
+
 def warmth_label(warmth: str) -> str:
     """Return the translated text of a warmth status."""
-    return str(WARMTH_LABELS[Warmth(warmth)])
+    return _labels()[1][Warmth(warmth)]

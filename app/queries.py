@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select, union_all
-from sqlalchemy.orm import Session, object_session, selectinload
+from sqlalchemy import Select, func, or_, select, union_all
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from . import challenges, clock, streaks, warmth
 from .kinds import Role, Tier
 from .models import AwayPeriod, Customer, StreakState, Team, TeamHoliday, Touch, User
-from .operations import streak_state
+from .operations import ledger, streak_state
 from .operations.customers import visible_customers
 
 TIER_ORDER = {Tier.A: 0, Tier.B: 1, Tier.C: 2}
@@ -110,21 +110,45 @@ def customer_rows(
     return rows
 
 
-def whom_to_touch(session: Session, user: User, *, today: date, limit: int = 5) -> list[CustomerRow]:
+def whom_to_touch(session: Session, user: User, *, today: date, limit: int | None = 5) -> list[CustomerRow]:
     """Return the rep's customers to touch today.
 
     Active customers of the rep, not paused, ranked by urgency ``days / cadence_days``, tier A
     before B before C on ties, customers already touched today last. While the rep's team is
     in crisis mode, warmth and urgency use the tightened cadence (× 0.7).
     """
-    stmt = select(Customer).where(
+    stmt = _active_customers(user).where(or_(Customer.paused_until.is_(None), Customer.paused_until < today))
+    return _rank_whom(list(session.scalars(stmt)), user, today=today)[:limit]
+
+
+@dataclass(frozen=True)
+class Whom:
+    """Today's list of whom to touch, and how many active customers the rep has (paused ones too)."""
+
+    rows: list[CustomerRow]
+    active_count: int
+
+
+def whom_today(session: Session, user: User, *, today: date, limit: int = 5) -> Whom:
+    """Return ``whom_to_touch`` and the rep's count of active customers, from one query."""
+    customers = list(session.scalars(_active_customers(user)))
+    waiting = [c for c in customers if c.paused_until is None or c.paused_until < today]
+    return Whom(_rank_whom(waiting, user, today=today)[:limit], len(customers))
+
+
+def _active_customers(user: User) -> Select[tuple[Customer]]:
+    return select(Customer).where(
         Customer.organization_id == user.organization_id,
         Customer.owner_id == user.id,
         Customer.archived_at.is_(None),
-        or_(Customer.paused_until.is_(None), Customer.paused_until < today),
     )
-    crisis = owner_in_crisis(session, user.id)
-    rows = [customer_row(c, today, crisis=crisis) for c in session.scalars(stmt)]
+
+
+def _rank_whom(customers: list[Customer], user: User, *, today: date) -> list[CustomerRow]:
+    # The rep's own team decides crisis mode for their own customers; the user loader has
+    # loaded the team with the user.
+    crisis = user.team is not None and user.team.crisis_since is not None
+    rows = [customer_row(c, today, crisis=crisis) for c in customers]
     rows.sort(
         key=lambda r: (
             r.customer.last_touch_day == today,
@@ -133,7 +157,7 @@ def whom_to_touch(session: Session, user: User, *, today: date, limit: int = 5) 
             r.customer.name.lower(),
         )
     )
-    return rows[:limit]
+    return rows
 
 
 def active_days(session: Session, user: User) -> list[date]:
@@ -157,6 +181,43 @@ def touches_on(session: Session, user: User, day: date) -> int:
             Touch.user_id == user.id, Touch.local_day == day, Touch.deleted_at.is_(None)
         )
     ) or 0
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """Today's summary: the streak, the touches logged today, the points."""
+
+    streak: streaks.StreakSummary
+    done: int
+    points: ledger.Totals
+
+
+def day_summary(session: Session, user: User, *, today: date) -> DaySummary:
+    """Return the rep's streak, count of touches today and points, in four queries.
+
+    The same as ``streak_summary``, ``touches_on`` and ``ledger.totals``: with a usable
+    checkpoint (before today), the touches after it are read once, grouped by day, for the
+    streak's walk and for today's count alike.
+    """
+    state = session.get(StreakState, user.id)
+    if not streak_state.usable(state, today):
+        return DaySummary(streak_summary(session, user, today=today), touches_on(session, user, today),
+                          ledger.totals(session, user, today=today))
+    assert state is not None and state.through_day is not None
+    rows = session.execute(
+        select(Touch.local_day, Touch.rescue, func.count(Touch.id))
+        .where(Touch.user_id == user.id, Touch.deleted_at.is_(None), Touch.local_day > state.through_day)
+        .group_by(Touch.local_day, Touch.rescue)
+    ).all()
+    hist = streak_state.History(
+        active=frozenset(day for day, _rescue, _n in rows),
+        bonus=frozenset(day for day, rescue, _n in rows if rescue),
+        away=streak_state.away_ranges(session, user, after=state.through_day),
+        workdays=user.workday_set,
+    )
+    done = sum(n for day, _rescue, n in rows if day == today)
+    return DaySummary(streak_state.summary_of(state, hist, today=today), done,
+                      ledger.totals(session, user, today=today))
 
 
 def recent_touches(session: Session, user: User, *, limit: int = 10) -> list[Touch]:
@@ -189,22 +250,11 @@ def my_recent_touches(session: Session, user: User, *, limit: int = 10) -> list[
         session.scalars(
             select(Touch)
             .where(Touch.user_id == user.id, Touch.deleted_at.is_(None))
-            .options(selectinload(Touch.customer))
+            .options(joinedload(Touch.customer, innerjoin=True))
             .order_by(Touch.local_day.desc(), Touch.created_at.desc(), Touch.id.desc())
             .limit(limit)
         )
     )
-
-
-def active_customer_count(session: Session, user: User) -> int:
-    """Return how many customers *user* owns that are not archived."""
-    return session.scalar(
-        select(func.count(Customer.id)).where(
-            Customer.organization_id == user.organization_id,
-            Customer.owner_id == user.id,
-            Customer.archived_at.is_(None),
-        )
-    ) or 0
 
 
 def warmth_counts(rows: list[CustomerRow]) -> dict[warmth.Warmth, int]:

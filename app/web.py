@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from . import assets, labels
 from .extensions import db, login_manager
@@ -50,7 +51,8 @@ def load_user(login_id: str) -> User | None:
     user_id, _sep, token = login_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    # The team comes along: every page's crisis banner reads it.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.team)])
     if user is None or user.session_token != token:
         return None
     return user
@@ -151,6 +153,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         kind_label=labels.kind_label,
         kind_icon=labels.kind_icon,
+        kind_choices=labels.kind_choices,
         warmth_label=labels.warmth_label,
         touch_kinds=labels.KINDS,
         get_locale=get_locale,

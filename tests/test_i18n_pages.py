@@ -175,3 +175,24 @@ def test_the_english_phrase_list_is_meaningful():
     # The check above is only as good as this list: it holds the app's sentences.
     assert len(PHRASES) > 100
     assert "Whom to touch today" in PHRASES
+
+
+def test_template_gettext_follows_the_locale_of_the_moment_and_escapes_like_jinja(app):
+    from flask import render_template_string
+    from flask_babel import force_locale, refresh
+
+    page = "{{ _('Today') }} {{ _('with %(name)s', name=who) }} {{ ngettext('%(num)d day', '%(num)d days', 2) }}"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(page, who="<b>") == "Today with &lt;b&gt; 2 days"
+        with force_locale("de"):
+            assert render_template_string(page, who="<b>") == "Heute mit &lt;b&gt; 2 Tage"
+        assert render_template_string(page, who="A & B") == "Today with A &amp; B 2 days"
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        refresh()  # the test's app context (and its g) outlives the request
+        assert render_template_string("{{ _('Today') }}") == "Heute"
+        app.config["LANGUAGES"], saved = ("en",), app.config["LANGUAGES"]
+        try:
+            refresh()
+            assert render_template_string("{{ _('Today') }}") == "Today"
+        finally:
+            app.config["LANGUAGES"] = saved

@@ -4,8 +4,12 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import delete, event
 
 from app import clock, ideas, queries
+from app.extensions import db as _db
+from app.models import AwayPeriod, StreakState, TeamHoliday
+from app.operations import ledger
 from app.operations import touches as ops
 
 HX = {"HX-Request": "true"}
@@ -141,3 +145,65 @@ def test_plain_boosted_and_history_restore_get_the_whole_page(client, rep, heade
 def test_unknown_part_gets_the_whole_page(client, rep):
     html = client.get("/?part=nonsense", headers=HX).get_data(as_text=True)
     assert "<html" in html
+
+
+def _history(session, rep, make_customer, *, days: int = 20):
+    """Touches on most of the last *days* days, a rescue among them, an away week and a team holiday."""
+    now = clock.now()
+    today = queries.today_of(rep, now)
+    customer = _customer(make_customer, rep, "History AG", days_ago=days + 30)
+    for back in range(days, -1, -1):
+        if back % 6 != 3:
+            ops.log_touch(session, user=rep, customer_id=customer.id, kind="call", now=now - timedelta(days=back))
+    session.add(AwayPeriod(user_id=rep.id, first_day=today - timedelta(days=4), last_day=today - timedelta(days=3),
+                           created_at=now))
+    session.add(TeamHoliday(team_id=rep.team_id, first_day=today - timedelta(days=9), last_day=today - timedelta(days=9),
+                            name="Retreat", created_by_id=rep.id, created_at=now))
+    session.commit()
+    return today
+
+
+@pytest.mark.parametrize("checkpoint", [True, False])
+def test_day_summary_is_the_streak_the_count_and_the_points_read_apart(session, rep, make_customer, checkpoint):
+    today = _history(session, rep, make_customer)
+    if not checkpoint:
+        session.execute(delete(StreakState).where(StreakState.user_id == rep.id))
+        session.commit()
+    summary = queries.day_summary(session, rep, today=today)
+    assert summary.streak == queries.streak_summary(session, rep, today=today)
+    assert summary.done == queries.touches_on(session, rep, today) == 1
+    assert summary.points == ledger.totals(session, rep, today=today)
+    assert summary.streak.current > 0
+
+
+def test_whom_today_is_whom_to_touch_with_the_count_of_active_customers(session, rep, make_customer):
+    for n in range(7):
+        _customer(make_customer, rep, f"Active {n}", tier="ABC"[n % 3], days_ago=3 * n)
+    _customer(make_customer, rep, "Paused", paused_until=date(2099, 1, 1))
+    archived = _customer(make_customer, rep, "Archived")
+    archived.archived_at = clock.now()
+    session.commit()
+    today = queries.today_of(rep, clock.now())
+    whom = queries.whom_today(session, rep, today=today)
+    assert [r.customer.id for r in whom.rows] == [r.customer.id for r in queries.whom_to_touch(session, rep, today=today)]
+    assert len(whom.rows) == 5
+    assert whom.active_count == 8
+
+
+def test_today_reads_the_whole_page_in_seven_statements(app, client, session, rep, make_customer):
+    _history(session, rep, make_customer)
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            statements.append(statement)
+
+    session.close()  # a fresh session, as every request on a server has
+    event.listen(_db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", count)
+    # The user with the team, the checkpoint, the touches after it, the away days, the points,
+    # the customers, the recent touches with theirs.
+    assert len(statements) == 7, "\n".join(statements)

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from .. import clock, streaks
@@ -45,17 +45,16 @@ def checkpoint_day(today: date) -> date:
 
 
 def away_ranges(session: Session, user: User, *, after: date | None = None) -> tuple[tuple[date, date], ...]:
-    """Return the rep's away periods and team holidays (ending after *after*, when given)."""
-    personal = select(AwayPeriod.first_day, AwayPeriod.last_day).where(AwayPeriod.user_id == user.id)
+    """Return the rep's away periods and team holidays (ending after *after*, when given), in one query."""
+    stmt = select(AwayPeriod.first_day, AwayPeriod.last_day).where(AwayPeriod.user_id == user.id)
     if after is not None:
-        personal = personal.where(AwayPeriod.last_day > after)
-    ranges = [tuple(r) for r in session.execute(personal)]
+        stmt = stmt.where(AwayPeriod.last_day > after)
     if user.team_id is not None:
         team = select(TeamHoliday.first_day, TeamHoliday.last_day).where(TeamHoliday.team_id == user.team_id)
         if after is not None:
             team = team.where(TeamHoliday.last_day > after)
-        ranges += [tuple(r) for r in session.execute(team)]
-    return tuple(sorted(ranges))  # type: ignore[arg-type]
+        stmt = union_all(stmt, team)
+    return tuple(sorted(tuple(r) for r in session.execute(stmt)))  # type: ignore[arg-type]
 
 
 def history(session: Session, user: User, *, after: date | None = None) -> History:

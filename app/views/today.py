@@ -6,7 +6,6 @@ from flask_login import current_user, login_required
 from .. import clock, ideas, queries
 from ..extensions import db
 from ..htmx import is_partial, render
-from ..operations import ledger
 
 bp = Blueprint("today", __name__)
 
@@ -26,17 +25,11 @@ def index():
     today = queries.today_of(current_user, now)
     context: dict = {"today": today, "part": part}
     if part in (None, "summary"):
-        context.update(
-            streak=queries.streak_summary(db.session, current_user, today=today),
-            done=queries.touches_on(db.session, current_user, today),
-            goal=current_user.daily_goal,
-            points=ledger.totals(db.session, current_user, today=today),
-        )
+        day = queries.day_summary(db.session, current_user, today=today)
+        context.update(streak=day.streak, done=day.done, goal=current_user.daily_goal, points=day.points)
     if part in (None, "whom"):
-        context.update(
-            whom=queries.whom_to_touch(db.session, current_user, today=today),
-            customer_count=queries.active_customer_count(db.session, current_user),
-        )
+        whom = queries.whom_today(db.session, current_user, today=today)
+        context.update(whom=whom.rows, customer_count=whom.active_count)
     if part in (None, "recent"):
         context["recent"] = queries.my_recent_touches(db.session, current_user, limit=RECENT_ON_TODAY)
     if part is None:
