@@ -501,8 +501,8 @@ class Sender:
     messages and batches) and never follows a redirect, which could point at an internal
     address. Proxies come from the environment (``HTTPS_PROXY``, ``NO_PROXY``), read once per
     push service. The VAPID header is signed once per push service and reused until an hour
-    before it expires, instead of once per message. Use it as a context manager; ``send`` may be called for
-    several batches.
+    before it expires, instead of once per message. Use it as a context manager; ``send`` may
+    be called for several batches.
     """
 
     #: How long a signed VAPID header is valid (push services accept at most 24 hours).
@@ -586,7 +586,9 @@ class Sender:
             async with self._http.post(job.endpoint, data=body, headers=headers, allow_redirects=False,
                                        proxy=self.proxy(job.audience)) as response:
                 status = response.status
-                text = (await response.text(errors="replace"))[:200] if status >= 300 else ""
+                # An error body is read only as far as the log needs it (a connection with an
+                # unread rest is closed, not reused).
+                text = (await response.content.read(2048)).decode("utf-8", "replace")[:200] if status >= 300 else ""
                 if 200 <= status < 300:
                     await response.read()  # drained, so the connection is reused
                 retry_after = response.headers.get("Retry-After")

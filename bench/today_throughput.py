@@ -7,7 +7,10 @@ same wrk run against ``bench.hello_app`` — a Flask app that answers "hello" �
 gunicorn settings (``bench.server``) is the yardstick; the figure is the ratio of the two
 (goal ≥ 0.35). All servers run at once (hello, Today on PostgreSQL, Today on SQLite) and wrk
 takes them in turns, 3 × 5 s each after a 2 s warm-up, so that the noise of a shared machine
-falls on all of them alike.
+falls on all of them alike. A fourth target, ``GET /pwa/session`` on the SQLite server with the
+same cookie — the cheapest signed-in request there is: it reads the session cookie, loads the
+user, signs a CSRF token and sets the security headers, but renders no page — shows the floor
+that any signed-in page starts from.
 
 wrk comes from Debian (``apt-get install -y wrk``); without it the benchmark says so and
 reports nothing.
@@ -41,6 +44,7 @@ CONNECTIONS = 16
 WRK_THREADS = 2
 CUSTOMERS = 10
 EMAIL = "today@bench.example"
+FLOOR = "signed-in floor"
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -157,14 +161,17 @@ def run() -> list[Row]:
             cookie = sign_in(server.url)
             check_today(server.url, cookie)
             targets[label] = (server.url + "/", cookie)
+            if label == "SQLite":  # the floor of any signed-in request, for comparison
+                targets[FLOOR] = (server.url + "/pwa/session", cookie)
         results = alternate(targets)
         for label, (url, cookie) in targets.items():
-            if cookie:
+            if cookie and label != FLOOR:
                 check_today(url.rstrip("/"), cookie)
     for name, result in results.items():
         print(f"  {name}: {result['rps']:.0f} requests/s, worst p99 {result['p99']}, non-2xx {result['bad']} "
               f"{result['socket']}", flush=True)
     hello_result = results.pop("hello")
+    floor = results.pop(FLOOR, None)
     settings = (f"gunicorn {WORKERS} gthread workers × {THREADS} threads; wrk {WRK_THREADS} threads, "
                 f"{CONNECTIONS} connections, {ROUNDS} × {SLICE} s in turns")
     rows = []
@@ -179,4 +186,9 @@ def run() -> list[Row]:
             Row(NAME, "Today / hello requests/s (worst p99 latency)", "report",
                 f"{today['rps']:.0f}/s ({today['p99']}) / {hello_result['rps']:.0f}/s ({hello_result['p99']})", note),
         ]
+    if floor is not None:
+        rows.append(Row(
+            NAME, "for comparison: the cheapest signed-in request (`GET /pwa/session`: session cookie, user, CSRF "
+                  "token, security headers; no page) ÷ hello", "report",
+            f"{floor['rps'] / hello_result['rps']:.3f} ({floor['rps']:.0f}/s)", machine_note("SQLite")))
     return rows

@@ -456,3 +456,17 @@ def test_a_small_outbox_is_sent_by_this_process_alone(app, session, make_user, p
     add(session, rep)
     report = push.process_outbox(session, now=NOW, senders=4)
     assert (report.sent, report.processes) == (1, 1)
+
+
+def test_a_redirect_is_not_followed_and_fails(session, make_user, push_service):
+    rep = make_user()
+    subscribe(session, rep, push_service, "/moved")
+    push_service.answer("/moved", (307, {"Location": push_service.base_url + "/internal"}))
+    add(session, rep)
+
+    report = push.process_outbox(session, now=NOW)
+
+    assert (report.sent, report.failed, report.retried) == (0, 1, 0)
+    assert push_service.for_path("/internal") == []
+    assert "307 redirect not followed" in the(session).last_error
+    assert session.scalar(select(func.count()).select_from(PushSubscription)) == 1
