@@ -28,6 +28,7 @@ import re
 import urllib.request
 import secrets
 import tempfile
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -511,7 +512,11 @@ class Sender:
     def __init__(self, key: Vapid, *, subject: str, timeout: float, pool_size: int) -> None:
         self.key, self.subject, self.timeout = key, subject, timeout
         self.pool_size = max(1, int(pool_size))
-        self._runner = asyncio.Runner()
+        # The loop runs in a thread of its own, so a caller that is itself inside a running
+        # event loop (an async framework, a test harness) can still send.
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="push-sender", daemon=True)
+        self._thread.start()
         self._http: aiohttp.ClientSession | None = None
         self._vapid: dict[str, tuple[datetime, dict]] = {}
         self._proxies: dict[str, str | None] = {}
@@ -524,16 +529,25 @@ class Sender:
 
     def close(self) -> None:
         """Close the connections and the event loop."""
-        if self._http is not None:
-            self._runner.run(self._http.close())
-            self._http = None
-        self._runner.close()
+        if self._loop.is_closed():
+            return
+        try:
+            if self._http is not None:
+                self._run(self._http.close())
+                self._http = None
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
 
     def send(self, jobs: Sequence[_Job], *, now: datetime) -> dict[tuple[int, int], Outcome]:
         """Send every job (at most *pool_size* at once); return each device's outcome."""
         if not jobs:
             return {}
-        return self._runner.run(self._send_all(jobs, now))
+        return self._run(self._send_all(jobs, now))
+
+    def _run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def authorization(self, audience: str) -> dict[str, str]:
         """Return the VAPID header for the push service at *audience*, signed anew when it gets old."""

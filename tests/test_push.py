@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from datetime import timedelta
@@ -470,3 +471,17 @@ def test_a_redirect_is_not_followed_and_fails(session, make_user, push_service):
     assert push_service.for_path("/internal") == []
     assert "307 redirect not followed" in the(session).last_error
     assert session.scalar(select(func.count()).select_from(PushSubscription)) == 1
+
+
+def test_sending_works_from_inside_a_running_event_loop(session, make_user, push_service):
+    """The sender's loop has a thread of its own: a caller inside an event loop can still send."""
+    rep = make_user()
+    subscribe(session, rep, push_service, "/phone")
+    add(session, rep)
+
+    async def caller():
+        return push.process_outbox(session, now=NOW)
+
+    report = asyncio.run(caller())
+
+    assert report.sent == 1 and len(push_service.for_path("/phone")) == 1
