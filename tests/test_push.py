@@ -473,15 +473,23 @@ def test_a_redirect_is_not_followed_and_fails(session, make_user, push_service):
     assert session.scalar(select(func.count()).select_from(PushSubscription)) == 1
 
 
-def test_sending_works_from_inside_a_running_event_loop(session, make_user, push_service):
+def test_sending_works_from_inside_a_running_event_loop(app, session, make_user, push_service):
     """The sender's loop has a thread of its own: a caller inside an event loop can still send."""
     rep = make_user()
     subscribe(session, rep, push_service, "/phone")
     add(session, rep)
+    reports = []
 
-    async def caller():
-        return push.process_outbox(session, now=NOW)
+    def caller_thread():  # a thread of its own: this test must not depend on the main thread's loop
+        async def caller():
+            with app.app_context():
+                reports.append(push.process_outbox(db.session, now=NOW))
+                db.session.remove()
 
-    report = asyncio.run(caller())
+        asyncio.run(caller())
 
-    assert report.sent == 1 and len(push_service.for_path("/phone")) == 1
+    thread = threading.Thread(target=caller_thread)
+    thread.start()
+    thread.join(timeout=60)
+
+    assert [r.sent for r in reports] == [1] and len(push_service.for_path("/phone")) == 1
