@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from . import assets, labels
@@ -45,14 +45,18 @@ def init_url_map(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
 
 
+# Built once: every signed-in request runs it, and building the statement with its options
+# cost more than running it. The team comes along: every page's crisis banner reads it.
+_USER_WITH_TEAM = select(User).options(joinedload(User.team)).where(User.id == bindparam("user_id"))
+
+
 @login_manager.user_loader
 def load_user(login_id: str) -> User | None:
     """Load the user of a session; a rotated session token makes old cookies worthless."""
     user_id, _sep, token = login_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    # The team comes along: every page's crisis banner reads it.
-    user = db.session.get(User, int(user_id), options=[joinedload(User.team)])
+    user = db.session.scalars(_USER_WITH_TEAM, {"user_id": int(user_id)}).one_or_none()
     if user is None or user.session_token != token:
         return None
     return user
