@@ -101,7 +101,8 @@ def run_one(label: str, url: str) -> dict:
         "lost": len(unanswered),
         "in_flight": len(in_flight),
         "stored_unanswered": stored_unanswered,
-        "replayed_ok": sum(1 for s in recovery if s.client_id in unanswered and s.status in (200, 201)),
+        # Distinct touches: a replay whose answer timed out is sent again, and counts once.
+        "replayed_ok": len({s.client_id for s in recovery if s.client_id in unanswered and s.status in (200, 201)}),
         "restart": restart,
         "recovery_requests": len(recovery),
         "acked": len(load.acked),
