@@ -3,7 +3,7 @@
 A minimal push service — a separate asyncio process on 127.0.0.1 that reads each POST and
 answers 201 on the kept-alive connection, like a real push service that accepted the message,
 and costs the shared CPUs as little as possible — receives the notifications. The app (SQLite)
-gets 2,000 users with one device each (a real P-256 subscriber key pair and auth secret). Each
+gets 4,000 users with one device each (a real P-256 subscriber key pair and auth secret). Each
 round enqueues one quiet-customer digest per user and sends them all through the real path:
 ``push.process_outbox`` claims them in batches of 500, encrypts (aes128gcm), adds the VAPID
 header and POSTs them, 16 at a time over one HTTP session, then records the outcomes — once
@@ -37,7 +37,7 @@ from .common import Row, bench_app, dispose, machine_note, median, sqlite_databa
 
 NAME = "push_rate"
 GOAL = 0.5
-USERS = 2000
+USERS = 4000
 ROUNDS = 3
 RAW_MESSAGES = 2000
 TITLE = "Müller AG: 16 days without news"
