@@ -110,7 +110,8 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        if current_user.is_authenticated and not request.path.startswith("/static/"):
+        # The path first: a static file must not load the user from the database.
+        if not request.path.startswith("/static/") and current_user.is_authenticated:
             response.headers["Cache-Control"] = "no-store"
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=63072000")
