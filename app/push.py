@@ -512,11 +512,10 @@ class Sender:
     def __init__(self, key: Vapid, *, subject: str, timeout: float, pool_size: int) -> None:
         self.key, self.subject, self.timeout = key, subject, timeout
         self.pool_size = max(1, int(pool_size))
-        # The loop runs in a thread of its own, so a caller that is itself inside a running
-        # event loop (an async framework, a test harness) can still send.
+        # The loop runs in a thread of its own, started on the first send, so a caller that is
+        # itself inside a running event loop (an async framework, a test harness) can still send.
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="push-sender", daemon=True)
-        self._thread.start()
         self._http: aiohttp.ClientSession | None = None
         self._vapid: dict[str, tuple[datetime, dict]] = {}
         self._proxies: dict[str, str | None] = {}
@@ -536,8 +535,9 @@ class Sender:
                 self._run(self._http.close())
                 self._http = None
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
+            if self._thread.is_alive():
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._thread.join()
             self._loop.close()
 
     def send(self, jobs: Sequence[_Job], *, now: datetime) -> dict[tuple[int, int], Outcome]:
@@ -547,6 +547,8 @@ class Sender:
         return self._run(self._send_all(jobs, now))
 
     def _run(self, coroutine):
+        if not self._thread.is_alive():
+            self._thread.start()
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def authorization(self, audience: str) -> dict[str, str]:
@@ -688,10 +690,9 @@ def _record(session, claimed, subscriptions, outcomes, refused, *, now, report) 
     sub_success: set[int] = set()
     sub_failure: dict[int, str] = {}
     gone: set[int] = set()
-    sent: list[int] = []
+    sent_by_token: dict[str, list[int]] = defaultdict(list)  # one claim, one token
     updates: list[dict] = []
     unopened: Counter[int] = Counter()
-    sent_ids: set[int] = set()
     for row in claimed:
         results = []
         for sub in subscriptions.get(row.user_id, []):
@@ -709,8 +710,7 @@ def _record(session, claimed, subscriptions, outcomes, refused, *, now, report) 
                     log.warning("push %s to subscription %s failed: %s", row.id, sub.id, outcome.error)
         attempts = row.attempts + 1
         if any(o.ok for o in results):
-            sent.append(row.id)
-            sent_ids.add(row.id)
+            sent_by_token[row.token].append(row.id)
             if row.kind != TEST_KIND:
                 unopened[row.user_id] += 1
             continue
@@ -734,18 +734,14 @@ def _record(session, claimed, subscriptions, outcomes, refused, *, now, report) 
         updates.append(values)
 
     table = Notification.__table__
-    sent_by_token: dict[str, list[int]] = defaultdict(list)
-    for row in claimed:
-        if row.id in sent_ids:
-            sent_by_token[row.token].append(row.id)
-    for token, ids in sent_by_token.items():  # one claim, one token: a single statement per batch
+    for token, ids in sent_by_token.items():  # a single statement per batch
         session.execute(
             table.update()
             .where(table.c.id.in_(ids), table.c.claim_token == token)
             .values(status=NotificationStatus.sent, sent_at=now, claimed_at=None, claim_token=None,
                     last_error=None, attempts=table.c.attempts + 1)
         )
-    report.sent += len(sent)
+        report.sent += len(ids)
     by_shape: dict[tuple, list[dict]] = defaultdict(list)
     for values in updates:
         by_shape[tuple(sorted(values))].append(values)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func, or_, select, union_all
+from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload, object_session
 
 from . import challenges, clock, streaks, warmth
@@ -117,8 +117,7 @@ def whom_to_touch(session: Session, user: User, *, today: date, limit: int | Non
     before B before C on ties, customers already touched today last. While the rep's team is
     in crisis mode, warmth and urgency use the tightened cadence (× 0.7).
     """
-    stmt = _active_customers(user).where(or_(Customer.paused_until.is_(None), Customer.paused_until < today))
-    return _rank_whom(list(session.scalars(stmt)), user, today=today)[:limit]
+    return whom_today(session, user, today=today, limit=limit).rows
 
 
 @dataclass(frozen=True)
@@ -129,26 +128,18 @@ class Whom:
     active_count: int
 
 
-def whom_today(session: Session, user: User, *, today: date, limit: int = 5) -> Whom:
+def whom_today(session: Session, user: User, *, today: date, limit: int | None = 5) -> Whom:
     """Return ``whom_to_touch`` and the rep's count of active customers, from one query."""
-    customers = list(session.scalars(_active_customers(user)))
-    waiting = [c for c in customers if c.paused_until is None or c.paused_until < today]
-    return Whom(_rank_whom(waiting, user, today=today)[:limit], len(customers))
-
-
-def _active_customers(user: User) -> Select[tuple[Customer]]:
-    return select(Customer).where(
+    customers = list(session.scalars(select(Customer).where(
         Customer.organization_id == user.organization_id,
         Customer.owner_id == user.id,
         Customer.archived_at.is_(None),
-    )
-
-
-def _rank_whom(customers: list[Customer], user: User, *, today: date) -> list[CustomerRow]:
+    )))
+    waiting = [c for c in customers if c.paused_until is None or c.paused_until < today]
     # The rep's own team decides crisis mode for their own customers; the user loader has
     # loaded the team with the user.
     crisis = user.team is not None and user.team.crisis_since is not None
-    rows = [customer_row(c, today, crisis=crisis) for c in customers]
+    rows = [customer_row(c, today, crisis=crisis) for c in waiting]
     rows.sort(
         key=lambda r: (
             r.customer.last_touch_day == today,
@@ -157,7 +148,7 @@ def _rank_whom(customers: list[Customer], user: User, *, today: date) -> list[Cu
             r.customer.name.lower(),
         )
     )
-    return rows
+    return Whom(rows[:limit], len(customers))
 
 
 def active_days(session: Session, user: User) -> list[date]:
