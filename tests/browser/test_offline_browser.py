@@ -336,4 +336,6 @@ def test_background_sync_sends_the_outbox_with_no_page_open(net, session, make_u
     assert _until(page, lambda: _count(session, rep) == 1, timeout=15)
     page.wait_for_timeout(500)
     assert _count(session, rep) == 1
-    assert wire.posts == [201], wire.posts
+    # Chromium may also fire the sync itself when the network comes back; should one replay's
+    # answer not reach the worker, the next one is recognised by its client_id ("already stored").
+    assert wire.posts[0] == 201 and set(wire.posts[1:]) <= {200}, wire.posts
