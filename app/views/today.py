@@ -3,7 +3,7 @@
 from flask import Blueprint, request
 from flask_login import current_user, login_required
 
-from .. import clock, ideas, queries
+from .. import clock, ideas, page_cache, queries
 from ..extensions import db
 from ..htmx import is_partial, render
 
@@ -34,4 +34,5 @@ def index():
         context["recent"] = queries.my_recent_touches(db.session, current_user, limit=RECENT_ON_TODAY)
     if part is None:
         context["idea"] = ideas.idea_of_the_day(today, current_user.id)
+        return page_cache.keep(render("today/index.html", **context), today=today)
     return render("today/index.html", block=part, **context)

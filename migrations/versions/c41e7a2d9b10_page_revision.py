@@ -1,0 +1,30 @@
+"""page revision on users, raised by triggers, for the Today page cache
+
+Revision ID: c41e7a2d9b10
+Revises: aaf647c87b19
+Create Date: 2026-11-27 07:20:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+from app import revisions
+
+
+# revision identifiers, used by Alembic.
+revision = 'c41e7a2d9b10'
+down_revision = 'aaf647c87b19'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('page_revision', sa.Integer(), server_default='0', nullable=False))
+    revisions.install(op.get_bind())
+
+
+def downgrade():
+    revisions.uninstall(op.get_bind())
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.drop_column('page_revision')
