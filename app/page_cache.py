@@ -27,6 +27,7 @@ the revision in the database, so several gunicorn instances stay correct without
 from __future__ import annotations
 
 import gzip
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from datetime import date
 
 import brotli
 from flask import Flask, Response, current_app, g, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from . import clock, i18n
 from .extensions import db
@@ -108,25 +111,78 @@ def cache() -> PageCache | None:
     return current_app.extensions.get("page_cache")
 
 
+class _Connections:
+    """Autocommit connections of one engine for the revision check, kept apart from the pool.
+
+    A check is one primary-key read; the session pool's checkout, reset and return cost as
+    much client time as the query itself. These connections are plain DBAPI connections
+    (made through the engine, so its connect hooks run) in autocommit mode, handed out from a
+    free list: at most one per request thread at a time. A process only uses its own: a
+    forked worker never touches its parent's.
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.pid = os.getpid()
+        self.free: list = []
+        self.postgres = engine.dialect.name == "postgresql"
+        self.sql = _USER_SQL[engine.dialect.paramstyle]
+        self.errors = engine.dialect.loaded_dbapi.Error
+
+    def _new(self):
+        pooled = self.engine.raw_connection()
+        connection = pooled.driver_connection
+        pooled.detach()  # ours from now on: the pool neither resets nor counts it
+        if self.postgres:
+            connection.autocommit = True
+        return connection
+
+    def user_row(self, user_id: int):
+        """Read the session check and page revision of *user_id*; retry once on a broken connection."""
+        for attempt in (1, 2):
+            connection = self.free.pop() if self.free else self._new()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(self.sql, (user_id,))
+                row = cursor.fetchone()
+                cursor.close()
+            except self.errors:
+                _close_quietly(connection)
+                if attempt == 2:
+                    raise
+                continue
+            self.free.append(connection)
+            return row
+        return None  # not reached
+
+    def close(self) -> None:
+        while self.free:
+            _close_quietly(self.free.pop())
+
+
+def _close_quietly(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # nosec B110  # a broken connection may fail to close; it is dropped either way
+        pass
+
+
+_connections: dict[tuple[int, int], _Connections] = {}
+_connections_lock = threading.Lock()
+
+
 def _user_row(user_id: int):
     """Read the session check and page revision of *user_id*: one query, no transaction."""
-    raw = db.engine.raw_connection()
-    try:
-        driver = raw.driver_connection
-        postgres = db.engine.dialect.name == "postgresql"
-        if postgres:
-            driver.autocommit = True  # one round trip: no BEGIN, no ROLLBACK
-        try:
-            cursor = raw.cursor()
-            cursor.execute(_USER_SQL[db.engine.dialect.paramstyle], (user_id,))
-            row = cursor.fetchone()
-            cursor.close()
-        finally:
-            if postgres:
-                driver.autocommit = False
-        return row
-    finally:
-        raw.close()
+    engine = db.engine
+    key = (id(engine), os.getpid())
+    connections = _connections.get(key)
+    if connections is None:
+        with _connections_lock:
+            connections = _connections.get(key)
+            if connections is None:
+                connections = _connections[key] = _Connections(engine)
+                event.listen(engine, "engine_disposed", lambda _engine: connections.close())
+    return connections.user_row(user_id)
 
 
 _USER_SQL = {
