@@ -14,10 +14,11 @@ A kept page is served when all of these still hold:
 - the language is the same (the user's setting, else the browser's ``Accept-Language``).
 
 Only ``GET /`` without a query string is served this way, the whole page (htmx fragments ask
-with ``?part=``): never a request with a flash message waiting (an undo toast is shown once), never inside a transaction already begun
-(a test's unflushed writes could not be judged). The check reads the user row with one
-autocommit query on a pooled connection and skips Flask-Login's ORM load, the rate limiter and
-the view; a miss falls through to the normal request, which keeps what it rendered.
+with ``?part=``); never a request with a message waiting (an undo toast is shown once), and
+never inside a transaction already begun (a test's unflushed writes could not be judged). The
+check reads the user row with one autocommit query on a connection of its own and skips
+Flask-Login's ORM load, the rate limiter and the view; a miss falls through to the normal
+request, which keeps what it rendered. Kept pages are compressed once per encoding.
 
 Entries live per process, at most ``PAGE_CACHE_SIZE`` of them (0 switches the cache off), least
 recently used out first. Nothing is shared between processes or instances: each one checks
@@ -123,7 +124,6 @@ class _Connections:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self.pid = os.getpid()
         self.free: list = []
         self.postgres = engine.dialect.name == "postgresql"
         self.sql = _USER_SQL[engine.dialect.paramstyle]
@@ -185,9 +185,11 @@ def _user_row(user_id: int):
     return connections.user_row(user_id)
 
 
+# The revision check in each driver's parameter style (SQLite: qmark, psycopg: pyformat).
 _USER_SQL = {
-    style: 'SELECT session_token, page_revision, locale, timezone, day_start_hour FROM "user" WHERE id = ' + mark
-    for style, mark in (("qmark", "?"), ("format", "%s"), ("pyformat", "%s"), ("numeric", ":1"))
+    "qmark": 'SELECT session_token, page_revision, locale, timezone, day_start_hour FROM "user" WHERE id = ?',
+    "format": 'SELECT session_token, page_revision, locale, timezone, day_start_hour FROM "user" WHERE id = %s',
+    "pyformat": 'SELECT session_token, page_revision, locale, timezone, day_start_hour FROM "user" WHERE id = %s',
 }
 
 
@@ -250,7 +252,8 @@ def keep(response: Response, *, today: date) -> Response:
     if not csrf_token:
         return response
     headers = tuple((k, v) for k, v in response.headers.items() if k.lower() in ("content-type", "vary"))
-    current_app.extensions["page_cache"].put(pending.key + (csrf_token,), Entry(pending.revision, today, response.get_data(), headers))
+    entry = Entry(pending.revision, today, response.get_data(), headers)
+    current_app.extensions["page_cache"].put(pending.key + (csrf_token,), entry)
     return response
 
 

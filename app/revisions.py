@@ -81,12 +81,12 @@ def sqlite_ddl() -> list[str]:
             )
             of = f" OF {', '.join(dep.columns)}" if dep.columns else ""
             when = (" WHEN " + " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in dep.columns)) if dep.columns else ""
-            ddl.append(f'CREATE TRIGGER IF NOT EXISTS page_revision_{dep.name}_{event.lower()} AFTER {event}{of} ON "{dep.table}"'
-                       f"{when} BEGIN {_RAISE}({users}); END")
+            ddl.append(f"CREATE TRIGGER IF NOT EXISTS page_revision_{dep.name}_{event.lower()} "
+                       f'AFTER {event}{of} ON "{dep.table}"{when} BEGIN {_RAISE}({users}); END')
     # Any update of the user row that leaves the counter alone raises it (recursive triggers
     # are off in SQLite; the WHEN clause would stop a recursion anyway).
-    ddl.append('CREATE TRIGGER IF NOT EXISTS page_revision_user AFTER UPDATE ON "user" WHEN NEW.page_revision = OLD.page_revision '
-               f"BEGIN {_RAISE}(NEW.id); END")
+    ddl.append('CREATE TRIGGER IF NOT EXISTS page_revision_user AFTER UPDATE ON "user" '
+               f"WHEN NEW.page_revision = OLD.page_revision BEGIN {_RAISE}(NEW.id); END")
     return ddl
 
 
@@ -99,8 +99,9 @@ def postgresql_ddl() -> list[str]:
             sides = _sides(event)
             referencing = " ".join(f"{side} TABLE AS {side.lower()}_rows" for side in sides)
             if dep.columns:
+                # DDL made from DEPENDENCIES alone, no input.
                 changed = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in dep.columns)
-                sources = [f"(SELECT n.* FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE {changed})"]
+                sources = [f"(SELECT n.* FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE {changed})"]  # nosec B608
             else:
                 sources = [f"{side.lower()}_rows" for side in sides]
             users = " UNION ".join(dep.users.format(rows=source) for source in sources)
