@@ -44,6 +44,25 @@ def test_upgrade_on_empty_database_matches_models(empty_database_url):
         assert diff == [], f"models and migrations differ: {diff}"
         tables = set(inspect(db.engine).get_table_names())
         assert {"user", "customer", "touch"} <= tables
+        assert _revision_triggers() == _expected_triggers(), "the migrations install every page-revision trigger"
+        downgrade(directory=str(ROOT / "migrations"), revision="-1")
+        assert _revision_triggers() == set()
         downgrade(directory=str(ROOT / "migrations"), revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+def _expected_triggers() -> set[str]:
+    from app import revisions
+
+    names = {f"page_revision_{d.name}_{e.lower()}" for d in revisions.DEPENDENCIES for e in d.events}
+    return names | {"page_revision_user"}
+
+
+def _revision_triggers() -> set[str]:
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            found = conn.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+        else:
+            found = conn.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
+        return {name for name in found if name.startswith("page_revision")}

@@ -9,17 +9,21 @@ differ from the page before the write.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.orm import Session as OrmSession
 
 from app import clock, page_cache, revisions
 from app.extensions import db
 from app.kinds import Role
 from app.models import Customer, Touch, User
-from app.operations import tokens
+from app.operations import awards, tokens
+from app.operations.customers import CustomerInput, edit_customer_as
 
 from support import NOW, PASSWORD
 
@@ -505,3 +509,48 @@ def test_a_rolled_back_write_raises_nothing(session, people):
     session.execute(text("UPDATE \"user\" SET daily_goal = 7 WHERE id = :a"), {"a": a.id})
     session.rollback()
     assert _raised(session, before) == set()
+
+
+ON_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRES, reason="row locks: PostgreSQL only (SQLite's writers queue)")
+def test_a_coachs_edit_waits_for_the_reps_touch_before_it_locks_the_customer(app, session, rep, coach, customers):
+    """A coach's edit raises the rep's revision: it must take the rep's row first, as the rep's
+    own touch does, or the two could deadlock (touch: rep, then customer; edit: customer, then rep)."""
+    session.commit()
+    customer_id, rep_id, coach_id = customers[0].id, rep.id, coach.id
+    touch = OrmSession(db.engine)
+    touch.execute(text("SET lock_timeout = '3s'"))
+    awards.lock_rep(touch, touch.get(User, rep_id))  # a touch of the rep has begun
+    finished, errors = threading.Event(), []
+
+    def edit():
+        with app.app_context():
+            edit_session = OrmSession(db.engine)
+            try:
+                edit_customer_as(edit_session, edit_session.get(Customer, customer_id),
+                                 actor=edit_session.get(User, coach_id),
+                                 data=CustomerInput(name="Müller Neu", tier="A"), owner_id=None)
+                edit_session.commit()
+            except Exception as exc:  # reported below
+                errors.append(exc)
+            finally:
+                edit_session.close()
+                finished.set()
+
+    thread = threading.Thread(target=edit)
+    thread.start()
+    try:
+        assert not finished.wait(0.5), "the edit did not wait for the rep's touch"
+        # The touch goes on to update the customer: free, because the edit waits on the rep's row.
+        touch.execute(text("UPDATE customer SET last_touch_day = :day WHERE id = :id"),
+                      {"day": NOW.date(), "id": customer_id})
+        touch.commit()
+    finally:
+        touch.close()
+        thread.join(10)
+    assert finished.is_set() and errors == []
+    session.expire_all()
+    assert session.get(Customer, customer_id).name == "Müller Neu"
