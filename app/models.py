@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -119,6 +120,8 @@ class User(UserMixin, db.Model):
     # Raised by database triggers on every write to what the user's Today page shows
     # (app/revisions.py); the page cache (app/page_cache.py) keys on it.
     page_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # PostgreSQL: the transaction that last raised it, so that one transaction raises it once.
+    page_revision_xact: Mapped[int | None] = mapped_column(BigInteger)
 
     organization: Mapped[Organization] = relationship()
     team: Mapped[Team | None] = relationship(back_populates="members")

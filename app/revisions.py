@@ -14,7 +14,9 @@ it was rendered at is still the user's.
   not set the counter raises it.
 
 SQLite runs the triggers per row. PostgreSQL runs them per statement over the changed rows
-(transition tables), so a bulk write raises each user's counter once.
+(transition tables) and raises each user's counter once per transaction
+(``page_revision_xact``): a touch writes four rows on the rep's page, and four new versions of
+the user row would each be one more for the following statements to step over.
 
 Lock order on PostgreSQL: raising a counter takes the user row's ``FOR NO KEY UPDATE`` lock,
 the lock a rep's own writes take first (``awards.lock_rep``). An operation that changes rows
@@ -63,6 +65,10 @@ DEPENDENCIES: tuple[Dependency, ...] = (
 )
 
 _RAISE = 'UPDATE "user" SET page_revision = page_revision + 1 WHERE id IN '
+# PostgreSQL: a transaction raises each counter once. Every further UPDATE of the same row in
+# one transaction would add a row version that the next statements have to step over.
+_RAISE_ONCE = ('UPDATE "user" SET page_revision = page_revision + 1, page_revision_xact = txid_current() '
+               "WHERE page_revision_xact IS DISTINCT FROM txid_current() AND id IN ")
 
 
 def _sides(event: str) -> tuple[str, ...]:
@@ -106,11 +112,13 @@ def postgresql_ddl() -> list[str]:
                 sources = [f"{side.lower()}_rows" for side in sides]
             users = " UNION ".join(dep.users.format(rows=source) for source in sources)
             ddl.append(f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                       f"BEGIN {_RAISE}({users}); RETURN NULL; END $$")
+                       f"BEGIN {_RAISE_ONCE}({users}); RETURN NULL; END $$")
             ddl.append(f'CREATE OR REPLACE TRIGGER {name} AFTER {event} ON "{dep.table}" REFERENCING {referencing} '
                        f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
     ddl.append("CREATE OR REPLACE FUNCTION page_revision_user() RETURNS trigger LANGUAGE plpgsql AS $$ "
-               "BEGIN IF NEW.page_revision = OLD.page_revision THEN NEW.page_revision := OLD.page_revision + 1; "
+               "BEGIN IF NEW.page_revision = OLD.page_revision "
+               "AND OLD.page_revision_xact IS DISTINCT FROM txid_current() THEN "
+               "NEW.page_revision := OLD.page_revision + 1; NEW.page_revision_xact := txid_current(); "
                "END IF; RETURN NEW; END $$")
     ddl.append('CREATE OR REPLACE TRIGGER page_revision_user BEFORE UPDATE ON "user" FOR EACH ROW '
                "EXECUTE FUNCTION page_revision_user()")

@@ -554,3 +554,20 @@ def test_a_coachs_edit_waits_for_the_reps_touch_before_it_locks_the_customer(app
     assert finished.is_set() and errors == []
     session.expire_all()
     assert session.get(Customer, customer_id).name == "Müller Neu"
+
+
+def test_a_transaction_raises_a_revision_once_on_postgresql_even_after_a_rolled_back_savepoint(session, people):
+    a, _b, _stranger = people
+    before = _revisions(session)[a.id]
+    nested = session.begin_nested()
+    session.execute(text("UPDATE \"user\" SET daily_goal = 4 WHERE id = :a"), {"a": a.id})
+    nested.rollback()  # the raise inside it is undone with it
+    for goal in (5, 6, 7):
+        session.execute(text("UPDATE \"user\" SET daily_goal = :g WHERE id = :a"), {"a": a.id, "g": goal})
+    session.execute(text("UPDATE streak_state SET current = 1 WHERE user_id = :a"), {"a": a.id})
+    session.commit()
+    raised = _revisions(session)[a.id] - before
+    if session.get_bind().dialect.name == "postgresql":
+        assert raised == 1
+    else:
+        assert raised >= 1

@@ -21,10 +21,12 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('page_revision', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('page_revision_xact', sa.BigInteger(), nullable=True))
     revisions.install(op.get_bind())
 
 
 def downgrade():
     revisions.uninstall(op.get_bind())
     with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.drop_column('page_revision_xact')
         batch_op.drop_column('page_revision')
