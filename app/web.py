@@ -112,7 +112,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         # The path first: a static file must not load the user from the database, nor must a
         # page served from the page cache (it checked the session itself).
-        if not request.path.startswith("/static/") and (page_cache.served_from_cache() or current_user.is_authenticated):
+        if not request.path.startswith("/static/") and (
+            page_cache.served_from_cache() or current_user.is_authenticated
+        ):
             response.headers["Cache-Control"] = "no-store"
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=63072000")
