@@ -97,8 +97,11 @@ def team(session, make_org, make_user, make_customer):
     quiet = make_customer(rep, "Müller AG", tier="A", now=now - timedelta(days=40))
     make_customer(rep, "Schmidt KG", tier="B", now=now - timedelta(days=11))
     make_customer(rep, "Weber Druck", tier="C", now=now - timedelta(days=2))
-    make_customer(coach, "Albrecht Gruppe", tier="A", now=now - timedelta(days=40))
+    albrecht = make_customer(coach, "Albrecht Gruppe", tier="A", now=now - timedelta(days=40))
     today = now.date()
+    # The coach is done for today (the green badge); the rep's streak is at risk (the amber one).
+    session.add(Touch(organization_id=coach.organization_id, user_id=coach.id, customer_id=albrecht.id, kind="visit",
+                      occurred_at=now, local_day=clock.local_day(now, coach.timezone), created_at=now))
     for back, kind in ((1, "letter"), (2, "coffee"), (3, "call")):
         at = now - timedelta(days=back)
         session.add(Touch(organization_id=rep.organization_id, user_id=rep.id, customer_id=quiet.id, kind=kind,
