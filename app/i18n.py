@@ -24,12 +24,7 @@ def select_locale() -> str | None:
         return current_user.locale
     if not request:
         return None
-    return locale_for(None)
-
-
-def locale_for(user_locale: str | None) -> str | None:
-    """Return the request's language for a user whose setting is *user_locale* (None: the browser's)."""
-    return user_locale or request.accept_languages.best_match(current_app.config["LANGUAGES"])
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
 def select_timezone() -> str | None:

@@ -14,11 +14,14 @@ A kept page is served when all of these still hold:
 - the language is the same (the user's setting, else the browser's ``Accept-Language``).
 
 Only ``GET /`` without a query string is served this way, the whole page (htmx fragments ask
-with ``?part=``); never a request with a message waiting (an undo toast is shown once), and
-never inside a transaction already begun (a test's unflushed writes could not be judged). The
-check reads the user row with one autocommit query on a connection of its own and skips
-Flask-Login's ORM load, the rate limiter and the view; a miss falls through to the normal
-request, which keeps what it rendered. Kept pages are compressed once per encoding.
+with ``?part=``); never a request whose session has a message waiting (an undo toast is shown
+once) or a remember-me cookie to set, and never inside a transaction already begun (a test's
+unflushed writes could not be judged). A hit is answered by a WSGI middleware in front of
+Flask: it reads the signed session cookie with the app's own serializer, checks the user row
+with one autocommit query on a connection of its own, and answers with the kept body and the
+headers the page was sent with (security headers included, cookies never). A miss goes on to
+Flask as any request does, and the view keeps what it rendered. Kept pages are compressed once
+per encoding.
 
 Entries live per process, at most ``PAGE_CACHE_SIZE`` of them (0 switches the cache off), least
 recently used out first. Nothing is shared between processes or instances: each one checks
@@ -35,14 +38,20 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import brotli
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, current_app, g, has_app_context, request, session
+from itsdangerous import BadSignature
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.datastructures import Accept, LanguageAccept
+from werkzeug.http import parse_accept_header, parse_cookie
 
-from . import clock, i18n
+from . import clock
 from .extensions import db
 
 PAGE_PATH = "/"
+PENDING = "touchbase.page_cache"  # the WSGI environ key of a miss that may keep its page
+# Headers a kept page is sent with: all of the original response's but these.
+_NOT_KEPT = frozenset({"set-cookie", "content-length", "content-encoding"})
 
 
 @dataclass(frozen=True)
@@ -98,13 +107,23 @@ class PageCache:
 
 
 def init_app(app: Flask) -> None:
-    """Serve kept Today pages before any other request hook runs (``PAGE_CACHE_SIZE`` > 0)."""
+    """Answer kept Today pages in front of Flask (``PAGE_CACHE_SIZE`` > 0).
+
+    Call after every other ``init_app``: the middleware goes inside ProxyFix (the client's
+    scheme is the proxy's), and its header capture runs after every other after-request hook.
+    """
     size = int(app.config.get("PAGE_CACHE_SIZE", 0) or 0)
     if size <= 0:
         return
     app.extensions["page_cache"] = PageCache(size)
-    # First of all before-request hooks: a hit answers before the limiter or the user loader run.
-    app.before_request_funcs.setdefault(None, []).insert(0, _serve)
+    inner = app.wsgi_app
+    if hasattr(inner, "app") and type(inner).__name__ == "ProxyFix":
+        inner.app = Middleware(app, inner.app)
+    else:
+        app.wsgi_app = Middleware(app, inner)
+    # After-request hooks run last registered first: at the front of the list, this one runs
+    # after the security headers and compression, and sees the headers the browser gets.
+    app.after_request_funcs.setdefault(None, []).insert(0, _capture)
 
 
 def cache() -> PageCache | None:
@@ -171,9 +190,8 @@ _connections: dict[tuple[int, int], _Connections] = {}
 _connections_lock = threading.Lock()
 
 
-def _user_row(user_id: int):
+def _user_row(engine: Engine, user_id: int):
     """Read the session check and page revision of *user_id*: one query, no transaction."""
-    engine = db.engine
     key = (id(engine), os.getpid())
     connections = _connections.get(key)
     if connections is None:
@@ -193,70 +211,122 @@ _USER_SQL = {
 }
 
 
-def _serve() -> Response | None:
-    """Answer ``GET /`` from the cache when the kept page is still right; else note how to keep it."""
-    # Without a query string Today is always the whole page, boosted navigation included.
-    if request.method != "GET" or request.path != PAGE_PATH or request.query_string:
-        return None
-    login = session.get("_user_id")
-    if not login or "_flashes" in session:
-        return None
-    if db.session.registry.has() and db.session().in_transaction():
-        return None
-    user_id, _sep, token = str(login).partition(":")
-    if not user_id.isdigit() or not token:
-        return None
-    row = _user_row(int(user_id))
-    if row is None or row[0] != token:
-        return None  # the normal path logs the stale session out
-    _token, revision, locale, timezone, day_start_hour = row
-    today = clock.local_day(clock.now(), timezone, day_start_hour)
-    key = (int(user_id), token, i18n.locale_for(locale))
-    pages = current_app.extensions["page_cache"]
-    # A session's first page makes its CSRF token, which the page embeds: kept from then on.
-    csrf_token = session.get("csrf_token")
-    entry = pages.get(key + (csrf_token,)) if csrf_token else None
-    if entry is not None and entry.revision == revision and entry.today == today:
-        pages.hits += 1
-        g.page_cache_hit = True
-        return _response(entry)
-    pages.misses += 1
-    g.page_cache_pending = Pending(key, revision, today)
-    return None
+class Middleware:
+    """WSGI middleware: answer ``GET /`` with a kept page when it is still right, else pass on."""
 
+    def __init__(self, app: Flask, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self._engine: Engine | None = None
 
-def _response(entry: Entry) -> Response:
-    """Answer with *entry*, compressed as the browser accepts: once per entry, not per request."""
-    response = current_app.response_class(entry.body, headers=list(entry.headers))
-    encoding = request.accept_encodings.best_match(current_app.config["COMPRESS_ALGORITHM"])
-    if encoding in ("br", "gzip"):
-        body = entry.compressed.get(encoding)
-        if body is None:
-            body = entry.compressed[encoding] = (
-                brotli.compress(entry.body, quality=current_app.config["COMPRESS_BR_LEVEL"]) if encoding == "br"
-                else gzip.compress(entry.body, compresslevel=current_app.config["COMPRESS_LEVEL"]))
-        response.set_data(body)
-        response.headers["Content-Encoding"] = encoding  # Flask-Compress leaves it alone
-        response.vary.add("Accept-Encoding")
-    return response
+    def __call__(self, environ, start_response):
+        answer = self._answer(environ)
+        if answer is None:
+            return self.wsgi_app(environ, start_response)
+        headers, body = answer
+        start_response("200 OK", headers)
+        return [body]
+
+    def _answer(self, environ) -> tuple[list[tuple[str, str]], bytes] | None:
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != PAGE_PATH:
+            return None
+        if environ.get("QUERY_STRING"):
+            return None  # ?part=… asks for a fragment; Today without a query is the whole page
+        app = self.app
+        data = self._session(environ)
+        login = data.get("_user_id")
+        if not login or "_flashes" in data or "_remember" in data:
+            return None
+        if has_app_context() and db.session.registry.has() and db.session().in_transaction():
+            return None
+        user_id, _sep, token = str(login).partition(":")
+        if not user_id.isdigit() or not token:
+            return None
+        row = _user_row(self.engine(), int(user_id))
+        if row is None or row[0] != token:
+            return None  # Flask's user loader logs the stale session out
+        _token, revision, locale, timezone, day_start_hour = row
+        today = clock.local_day(clock.now(), timezone, day_start_hour)
+        if not locale:
+            accepted = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
+            locale = accepted.best_match(app.config["LANGUAGES"])
+        key = (int(user_id), token, locale, environ.get("wsgi.url_scheme"))
+        pages: PageCache = app.extensions["page_cache"]
+        # A session's first page makes its CSRF token, which the page embeds: kept from then on.
+        csrf_token = data.get("csrf_token")
+        entry = pages.get(key + (csrf_token,)) if csrf_token else None
+        if entry is not None and entry.revision == revision and entry.today == today:
+            pages.hits += 1
+            return self._respond(entry, environ)
+        pages.misses += 1
+        environ[PENDING] = Pending(key, revision, today)
+        return None
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            with self.app.app_context():
+                self._engine = db.engine
+        return self._engine
+
+    def _session(self, environ) -> dict:
+        """Read the signed session cookie as Flask's session interface does; {} when absent or forged."""
+        app = self.app
+        interface = app.session_interface
+        value = parse_cookie(environ).get(interface.get_cookie_name(app))
+        serializer = interface.get_signing_serializer(app)
+        if not value or serializer is None:
+            return {}
+        try:
+            return serializer.loads(value, max_age=int(app.permanent_session_lifetime.total_seconds()))
+        except BadSignature:
+            return {}
+
+    def _respond(self, entry: Entry, environ) -> tuple[list[tuple[str, str]], bytes]:
+        """Return the kept headers and body, compressed as the browser accepts (once per entry)."""
+        headers = list(entry.headers)
+        body = entry.body
+        accepted = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"), Accept)
+        encoding = accepted.best_match(self.app.config["COMPRESS_ALGORITHM"]) if accepted else None
+        if encoding in ("br", "gzip"):
+            body = entry.compressed.get(encoding)
+            if body is None:
+                config = self.app.config
+                body = entry.compressed[encoding] = (
+                    brotli.compress(entry.body, quality=config["COMPRESS_BR_LEVEL"]) if encoding == "br"
+                    else gzip.compress(entry.body, compresslevel=config["COMPRESS_LEVEL"]))
+            headers.append(("Content-Encoding", encoding))
+        headers.append(("Content-Length", str(len(body))))
+        return headers, body
 
 
 def keep(response: Response, *, today: date) -> Response:
-    """Keep the full page *response* for the request's session, if the request may."""
-    pending: Pending | None = g.get("page_cache_pending")
+    """Mark the full page *response* to be kept for the request's session, if the request may.
+
+    The page is kept by ``_capture``, once every after-request hook has set its headers.
+    """
+    pending: Pending | None = request.environ.get(PENDING)
     if pending is None or pending.today != today or response.status_code != 200:
         return response
-    if "_flashes" in session:  # rendering it showed a message once; the next view must not
-        return response
     csrf_token = session.get("csrf_token")
-    if not csrf_token:
+    if not csrf_token or "_flashes" in session:
         return response
-    headers = tuple((k, v) for k, v in response.headers.items() if k.lower() in ("content-type", "vary"))
-    entry = Entry(pending.revision, today, response.get_data(), headers)
-    current_app.extensions["page_cache"].put(pending.key + (csrf_token,), entry)
+    g.page_cache_keep = (pending, csrf_token, response.get_data())
     return response
 
 
-def served_from_cache() -> bool:
-    """Tell whether this request was answered from the cache (it never loaded the user)."""
-    return bool(g.get("page_cache_hit"))
+def _capture(response: Response) -> Response:
+    """Keep the page marked by ``keep`` with the headers the browser gets (no cookies)."""
+    marked = g.pop("page_cache_keep", None)
+    if marked is None or response.status_code != 200:
+        return response
+    pending, csrf_token, body = marked
+    headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _NOT_KEPT and k.lower() != "vary"]
+    # Flask adds "Vary: Cookie" when it saves the session, after this hook: so does the cache.
+    vary = [v.strip() for v in response.headers.get("Vary", "").split(",") if v.strip()]
+    if session.accessed and "Cookie" not in vary:
+        vary.append("Cookie")
+    if vary:
+        headers.append(("Vary", ", ".join(vary)))
+    entry = Entry(pending.revision, pending.today, body, tuple(headers))
+    current_app.extensions["page_cache"].put(pending.key + (csrf_token,), entry)
+    return response

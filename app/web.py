@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from . import assets, labels, page_cache
+from . import assets, labels
 from .extensions import db, login_manager
 from .models import User
 from .operations import NotFound
@@ -110,11 +110,8 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        # The path first: a static file must not load the user from the database, nor must a
-        # page served from the page cache (it checked the session itself).
-        if not request.path.startswith("/static/") and (
-            page_cache.served_from_cache() or current_user.is_authenticated
-        ):
+        # The path first: a static file must not load the user from the database.
+        if not request.path.startswith("/static/") and current_user.is_authenticated:
             response.headers["Cache-Control"] = "no-store"
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=63072000")

@@ -164,7 +164,13 @@ def test_a_kept_page_is_one_query_and_the_same_page(app, device, cache):
     assert response.status_code == 200
     # Only the revision check ran (on a raw pooled connection): no user load, no page query.
     assert statements == []
-    # Served from the cache, the page keeps the headers of a signed-in page.
+    # Served from the cache, the page has the headers of the page Flask sends, cookies aside.
+    rendered = device.get("/?fresh=1")
+
+    def headers(r):
+        return sorted((k, v) for k, v in r.headers.items() if k not in ("Set-Cookie", "Content-Length"))
+
+    assert headers(response) == headers(rendered)
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
     assert response.headers["Content-Type"].startswith("text/html")
@@ -261,7 +267,8 @@ def test_the_cache_can_be_switched_off(database_url):
                       "PAGE_CACHE_SIZE": 0})
     with app.app_context():
         assert page_cache.cache() is None
-    assert page_cache._serve not in app.before_request_funcs.get(None, [])
+    assert not isinstance(app.wsgi_app, page_cache.Middleware)
+    assert page_cache._capture not in app.after_request_funcs.get(None, [])
 
 
 def test_the_cache_is_bounded_least_recently_used_out_first():
