@@ -44,6 +44,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.datastructures import Accept, LanguageAccept
 from werkzeug.http import parse_accept_header, parse_cookie
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import clock
 from .extensions import db
@@ -117,7 +118,7 @@ def init_app(app: Flask) -> None:
         return
     app.extensions["page_cache"] = PageCache(size)
     inner = app.wsgi_app
-    if hasattr(inner, "app") and type(inner).__name__ == "ProxyFix":
+    if isinstance(inner, ProxyFix):
         inner.app = Middleware(app, inner.app)
     else:
         app.wsgi_app = Middleware(app, inner)

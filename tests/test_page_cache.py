@@ -271,6 +271,26 @@ def test_the_cache_can_be_switched_off(database_url):
     assert page_cache._capture not in app.after_request_funcs.get(None, [])
 
 
+def test_behind_a_proxy_the_kept_page_is_the_one_for_the_clients_scheme(database_url, rep, customers, session):
+    from app import create_app
+
+    proxied = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url,
+                          "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "TRUSTED_PROXIES": 1})
+    session.commit()
+    with proxied.app_context():
+        pages = page_cache.cache()
+    device = Device(proxied, rep)
+    https = {"X-Forwarded-Proto": "https"}
+    first = device.get("/", headers=https)
+    second = device.get("/", headers=https)
+    assert pages.hits == 1  # the middleware sits inside ProxyFix: it sees the client's scheme
+    assert second.headers["Strict-Transport-Security"] == first.headers["Strict-Transport-Security"]
+    plain = device.get("/")
+    assert pages.hits == 1 and "Strict-Transport-Security" not in plain.headers
+    with proxied.app_context():
+        db.engine.dispose()
+
+
 def test_the_cache_is_bounded_least_recently_used_out_first():
     pages = page_cache.PageCache(2)
     entry = page_cache.Entry(1, NOW.date(), b"", ())
