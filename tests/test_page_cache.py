@@ -477,19 +477,22 @@ WRITES = {
 }
 
 
+def _insert_touch(session, user: User, customer: Customer) -> None:
+    session.execute(text("INSERT INTO touch (organization_id, user_id, customer_id, kind, direction, occurred_at, "
+                         "local_day, backfilled, rescue, created_at) VALUES (:org, :user, :customer, 'call', 'out', "
+                         ":now, :day, false, false, :now)"),
+                    {"org": user.organization_id, "user": user.id, "customer": customer.id, "now": NOW,
+                     "day": NOW.date()})
+
+
 @pytest.mark.parametrize("write", list(WRITES))
 def test_a_write_raises_the_revision_of_exactly_the_users_it_shows_on(session, people, make_customer, write):
     a, b, stranger = people
     customer = make_customer(a, "Kunde")
-    # A touch of the stranger's? Not possible across organisations; the rename case needs a
-    # touch by "a" on a customer "b" owns, below.
     session.execute(text("INSERT INTO streak_state (user_id, through_day, current, longest, freezes, run_of_active, "
                          "started, frozen_days, updated_at) VALUES (:a, NULL, 0, 0, 0, 0, false, '', :now)"),
                     {"a": a.id, "now": NOW})
-    session.execute(text("INSERT INTO touch (organization_id, user_id, customer_id, kind, direction, occurred_at, "
-                         "local_day, backfilled, rescue, created_at) VALUES (:org, :a, :c, 'call', 'out', :now, :day, "
-                         "false, false, :now)"), {"org": a.organization_id, "a": a.id, "c": customer.id,
-                                                   "now": NOW, "day": NOW.date()})
+    _insert_touch(session, a, customer)
     session.commit()
     before = _revisions(session)
     statement, expected = WRITES[write]
@@ -502,10 +505,7 @@ def test_a_write_raises_the_revision_of_exactly_the_users_it_shows_on(session, p
 def test_renaming_a_customer_raises_everyone_who_touched_it(session, people, make_customer):
     a, b, _stranger = people
     customer = make_customer(b, "Kunde")
-    session.execute(text("INSERT INTO touch (organization_id, user_id, customer_id, kind, direction, occurred_at, "
-                         "local_day, backfilled, rescue, created_at) VALUES (:org, :a, :c, 'call', 'out', :now, :day, "
-                         "false, false, :now)"), {"org": a.organization_id, "a": a.id, "c": customer.id,
-                                                   "now": NOW, "day": NOW.date()})
+    _insert_touch(session, a, customer)
     session.commit()
     before = _revisions(session)
     session.execute(text("UPDATE customer SET notes = 'x' WHERE id = :c"), {"c": customer.id})
