@@ -83,7 +83,6 @@ class PageCache:
         self._entries: OrderedDict[tuple, Entry] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
-        self.misses = 0
 
     def get(self, key: tuple) -> Entry | None:
         with self._lock:
@@ -144,6 +143,7 @@ class _Connections:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self.pid = os.getpid()
         self.free: list = []
         self.postgres = engine.dialect.name == "postgresql"
         self.sql = _USER_SQL[engine.dialect.paramstyle]
@@ -187,23 +187,6 @@ def _close_quietly(connection) -> None:
         pass
 
 
-_connections: dict[tuple[int, int], _Connections] = {}
-_connections_lock = threading.Lock()
-
-
-def _user_row(engine: Engine, user_id: int):
-    """Read the session check and page revision of *user_id*: one query, no transaction."""
-    key = (id(engine), os.getpid())
-    connections = _connections.get(key)
-    if connections is None:
-        with _connections_lock:
-            connections = _connections.get(key)
-            if connections is None:
-                connections = _connections[key] = _Connections(engine)
-                event.listen(engine, "engine_disposed", lambda _engine: connections.close())
-    return connections.user_row(user_id)
-
-
 # The revision check in each driver's parameter style (SQLite: qmark, psycopg: pyformat).
 _USER_SQL = {
     "qmark": 'SELECT session_token, page_revision, locale, timezone, day_start_hour FROM "user" WHERE id = ?',
@@ -218,7 +201,7 @@ class Middleware:
     def __init__(self, app: Flask, wsgi_app):
         self.app = app
         self.wsgi_app = wsgi_app
-        self._engine: Engine | None = None
+        self._connections: _Connections | None = None
 
     def __call__(self, environ, start_response):
         answer = self._answer(environ)
@@ -243,7 +226,7 @@ class Middleware:
         user_id, _sep, token = str(login).partition(":")
         if not user_id.isdigit() or not token:
             return None
-        row = _user_row(self.engine(), int(user_id))
+        row = self.connections().user_row(int(user_id))
         if row is None or row[0] != token:
             return None  # Flask's user loader logs the stale session out
         _token, revision, locale, timezone, day_start_hour = row
@@ -259,15 +242,18 @@ class Middleware:
         if entry is not None and entry.revision == revision and entry.today == today:
             pages.hits += 1
             return self._respond(entry, environ)
-        pages.misses += 1
         environ[PENDING] = Pending(key, revision, today)
         return None
 
-    def engine(self) -> Engine:
-        if self._engine is None:
+    def connections(self) -> _Connections:
+        """Return this process's connections for the revision check (a forked worker makes its own)."""
+        connections = self._connections
+        if connections is None or connections.pid != os.getpid():
             with self.app.app_context():
-                self._engine = db.engine
-        return self._engine
+                connections = _Connections(db.engine)
+            event.listen(connections.engine, "engine_disposed", lambda _engine: connections.close())
+            self._connections = connections
+        return connections
 
     def _session(self, environ) -> dict:
         """Read the signed session cookie as Flask's session interface does; {} when absent or forged."""

@@ -134,12 +134,16 @@ def install(connection: Connection) -> None:
         connection.exec_driver_sql(statement)
 
 
+def triggers() -> list[tuple[str, str]]:
+    """Return every trigger's name and table (on PostgreSQL, its function has the same name)."""
+    return [(f"page_revision_{dep.name}_{event.lower()}", dep.table)
+            for dep in DEPENDENCIES for event in dep.events] + [("page_revision_user", "user")]
+
+
 def uninstall(connection: Connection) -> None:
     """Drop the triggers (and PostgreSQL's functions)."""
     dialect = connection.dialect.name
-    triggers = [(f"page_revision_{dep.name}_{event.lower()}", dep.table)
-                for dep in DEPENDENCIES for event in dep.events] + [("page_revision_user", "user")]
-    for name, table in triggers:
+    for name, table in triggers():
         if dialect == "sqlite":
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
         elif dialect == "postgresql":
