@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, config, database, i18n, page_cache, scheduler, web
+from . import cli, config, database, i18n, revisions, scheduler, web
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .views import register_blueprints
 
@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.load(app, test_config)
 
     db.init_app(app)
+    revisions.install()
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -43,5 +44,4 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     scheduler.init_app(app)  # only under `make run` (SCHEDULER_ENABLED); off in tests and production
-    page_cache.init_app(app)  # last: its hook goes before every other one
     return app

@@ -40,9 +40,9 @@ def hash_folder(folder: Path) -> dict[str, str]:
     }
 
 
-def versions() -> dict[str, str]:
-    """Return the content hashes of the running app's static files."""
-    return current_app.extensions[EXTENSION]
+def versions(app: Flask | None = None) -> dict[str, str]:
+    """Return the content hashes of the (running) app's static files."""
+    return (app or current_app).extensions[EXTENSION]
 
 
 def version_of(filename: str) -> str | None:

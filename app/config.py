@@ -44,8 +44,9 @@ class Defaults:
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none).
     TRUSTED_PROXIES = 0
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
-    # Rendered Today pages kept per process, served while nothing on them changed (0: off).
-    PAGE_CACHE_SIZE = 512
+    # Part of every page ETag, so that a new release never answers 304 to a page of the old
+    # one; by default a hash of the code, templates, translations and static files.
+    RELEASE = None
     CSV_MAX_ROWS = 5000
     INVITE_DAYS = 7
     UNDO_SECONDS = 10

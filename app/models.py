@@ -7,7 +7,6 @@ from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -19,11 +18,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from . import revisions
 from .clock import UTC
 from .extensions import db
 from .kinds import Direction, Role, Tier, TouchKind
@@ -117,11 +114,9 @@ class User(UserMixin, db.Model):
     # Privacy: still counts for team challenges, but is left out of every ranking.
     hide_from_rankings: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # Raised by database triggers on every write to what the user's Today page shows
-    # (app/revisions.py); the page cache (app/page_cache.py) keys on it.
+    # Raised by every flush that changes what the user's Today page shows (app/revisions.py);
+    # Today's ETag is built from it.
     page_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # PostgreSQL: the transaction that last raised it, so that one transaction raises it once.
-    page_revision_xact: Mapped[int | None] = mapped_column(BigInteger)
 
     organization: Mapped[Organization] = relationship()
     team: Mapped[Team | None] = relationship(back_populates="members")
@@ -428,9 +423,3 @@ class ChallengeResult(db.Model):
     finished: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int | None] = mapped_column(Integer)
     announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-@event.listens_for(db.metadata, "after_create")
-def _install_revision_triggers(_metadata, connection, **_kw) -> None:
-    # The triggers span several tables: created once all of them exist (migrations do the same).
-    revisions.install(connection)

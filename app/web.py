@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask, Response, current_app, jsonify, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_compress import Compress
@@ -80,6 +84,7 @@ def init_app(app: Flask) -> None:
     # Compression (brotli or gzip) and content-hashed static URLs with long cache lifetimes.
     Compress(app)
     assets.init_app(app)
+    app.extensions[RELEASE] = app.config.get("RELEASE") or release_of(Path(app.root_path).parent, assets.versions(app))
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"
@@ -110,8 +115,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        # The path first: a static file must not load the user from the database.
-        if not request.path.startswith("/static/") and current_user.is_authenticated:
+        # The path first: a static file must not load the user from the database. A page
+        # revalidated by its ETag (``conditional``) stays in the browser's private cache.
+        if (not request.path.startswith("/static/") and current_user.is_authenticated
+                and "private" not in response.headers.get("Cache-Control", "")):
             response.headers["Cache-Control"] = "no-store"
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=63072000")
@@ -170,3 +177,57 @@ def init_app(app: Flask) -> None:
 def current_org_users():
     """Return a select of the users in the current user's organisation."""
     return select(User).where(User.organization_id == current_user.organization_id)
+
+
+RELEASE = "touchbase.release"
+_RELEASE_PARTS = ("app/**/*.py", "app/translations/*/LC_MESSAGES/*.mo", "templates/**/*")
+
+
+def release_of(root: Path, static_versions: dict[str, str]) -> str:
+    """Return a hash of what a page is made of: code, templates, translations and static files."""
+    digest = hashlib.sha256(repr(sorted(static_versions.items())).encode())
+    for pattern in _RELEASE_PARTS:
+        for path in sorted(root.glob(pattern)):
+            if path.is_file():
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def page_tag(*parts: object) -> str | None:
+    """Return the ETag of a page of the signed-in session made of *parts*; None before it has a CSRF token.
+
+    The page embeds the session's CSRF token and depends on the release: both are part of the tag.
+    """
+    token = session.get("csrf_token")
+    if not token:
+        return None
+    text = "\x1f".join(str(part) for part in (current_app.extensions[RELEASE], token, *parts))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def conditional(tag: Callable[[], str | None], render: Callable[[], Response]) -> Response:
+    """Answer 304 when the browser's copy carries the page's ETag, else render the page and tag it.
+
+    The tag is weak (the page signs its CSRF token anew each time: the same page, other bytes)
+    and the browser must ask again each time (``private, no-cache``). A page that shows a
+    one-time message is never tagged: its next render would be the same tag without the message.
+    """
+    if "_flashes" in session:
+        return render()
+    before = tag()
+    if before is not None:
+        probe = _revalidated(current_app.response_class(), before)
+        if probe.make_conditional(request).status_code == 304:
+            return probe
+    response = render()
+    after = tag()
+    return _revalidated(response, after) if after is not None and response.status_code == 200 else response
+
+
+def _revalidated(response: Response, tag: str) -> Response:
+    response.set_etag(tag, weak=True)
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    response.vary.update(("HX-Request", "Cookie"))
+    return response

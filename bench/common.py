@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from app import clock, create_app, revisions
+from app import clock, create_app
 from app.extensions import db
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/touchbase_bench"
@@ -139,22 +139,6 @@ def bench_app(url: str) -> Flask:
     with app.app_context():
         db.create_all()
     return app
-
-
-@contextlib.contextmanager
-def bulk_load(app: Flask):
-    """Load bench data as a restore does: the rows first, the page-revision triggers after them.
-
-    Raising revisions only matters to pages that were rendered, and a fresh bench database has
-    none; what a benchmark then measures runs with the triggers in place.
-    """
-    with app.app_context(), db.engine.begin() as connection:
-        revisions.uninstall(connection)
-    try:
-        yield
-    finally:
-        with app.app_context(), db.engine.begin() as connection:
-            revisions.install(connection)
 
 
 def dispose(app: Flask) -> None:

@@ -42,7 +42,7 @@ from app.operations import accounts, streak_state
 from app.warmth import TIER_CADENCE
 
 from . import seed
-from .common import Row, StatementCounter, bench_app, bulk_load, dispose, machine_note, postgres_database, \
+from .common import Row, StatementCounter, bench_app, dispose, machine_note, postgres_database, \
     postgres_reachable, postgres_url, sqlite_database
 
 NAME = "nudge_scan"
@@ -220,8 +220,7 @@ def run() -> list[Row]:
             app = bench_app(url)
             try:
                 started = time.perf_counter()
-                with bulk_load(app):
-                    counts = build(app, at, random.Random(20261127))
+                counts = build(app, at, random.Random(20261127))
                 print(f"  {label}: built {counts} in {time.perf_counter() - started:.0f} s")
                 result = measure(app, at)
             finally:

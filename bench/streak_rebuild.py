@@ -31,7 +31,7 @@ from app.models import AwayPeriod, Organization, StreakState, Team, TeamHoliday,
 from app.operations import accounts, streak_state
 
 from . import seed
-from .common import Row, bench_app, bulk_load, databases, dispose, machine_note
+from .common import Row, bench_app, databases, dispose, machine_note
 
 NAME = "streak_rebuild"
 REPS = 1000
@@ -144,8 +144,7 @@ def run() -> list[Row]:
             app = bench_app(url)
             try:
                 started = time.perf_counter()
-                with bulk_load(app):
-                    touches = build(app, random.Random(3))
+                touches = build(app, random.Random(3))
                 print(f"  {label}: built {REPS} reps, {touches} touches in {time.perf_counter() - started:.1f} s")
                 fresh, count, fresh_diff = timed_rebuild(app, check=False)
                 checked, _, check_diff = timed_rebuild(app, check=True)

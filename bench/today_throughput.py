@@ -2,15 +2,17 @@
 
 A demo-like rep (10 customers, a touch on most workdays of the last year, the kept streak
 checkpoint built as after an import) signs in through the login form; wrk then requests the
-full Today page (``GET /``) with that session cookie from 2 threads over 16 connections: the
-rep reopening Today while nothing on it changed, which the page cache (app/page_cache.py)
-answers after one revision check; each gunicorn worker renders the page once. The same wrk run
-against ``bench.hello_app`` — a Flask app that answers "hello" — under identical gunicorn
-settings (``bench.server``) is the yardstick; the figure is the ratio of the two (goal ≥ 0.35).
-All servers run at once (hello, Today on PostgreSQL, Today on SQLite, and Today on PostgreSQL
-with the page cache off, ``PAGE_CACHE_SIZE=0``, for comparison: every request renders) and wrk
-takes them in turns, 3 × 5 s each after a 2 s warm-up, so that the noise of a shared machine
-falls on all of them alike.
+full Today page (``GET /``) with that session cookie from 2 threads over 16 connections, two ways:
+
+- *304*: with the page's ETag in ``If-None-Match``, as a browser reopening Today while nothing
+  on it changed — the user loader's one query, then ``304 Not Modified``;
+- *render*: without it, as after every write — every request renders the page.
+
+The same wrk run against ``bench.hello_app`` — a Flask app that answers "hello" — under identical
+gunicorn settings (``bench.server``) is the yardstick; the figures are the ratios to it (goal for
+the 304 path ≥ 0.35). All servers run at once (hello, Today on PostgreSQL, Today on SQLite) and
+wrk takes the targets in turns, 3 × 5 s each after a 2 s warm-up, so that the noise of a shared
+machine falls on all of them alike.
 
 wrk comes from Debian (``apt-get install -y wrk``); without it the benchmark says so and
 reports nothing.
@@ -44,7 +46,7 @@ CONNECTIONS = 16
 WRK_THREADS = 2
 CUSTOMERS = 10
 EMAIL = "today@bench.example"
-UNCACHED = "cache off"
+MODES = ("304", "render")
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -97,17 +99,22 @@ def sign_in(base: str) -> str:
     return header()["Cookie"]
 
 
-def check_today(base: str, cookie: str) -> None:
-    """Make sure the cookie shows the rep's Today page, not a redirect to the login."""
+def check_today(base: str, cookie: str) -> str:
+    """Make sure the cookie shows the rep's Today page, and that its ETag revalidates; return the ETag."""
     response = requests.get(base + "/", headers={"Cookie": cookie}, allow_redirects=False, timeout=10)
     assert response.status_code == 200 and 'data-testid="streak-count"' in response.text, response.status_code
+    tag = response.headers["ETag"]
+    again = requests.get(base + "/", headers={"Cookie": cookie, "If-None-Match": tag}, allow_redirects=False,
+                         timeout=10)
+    assert again.status_code == 304, again.status_code
+    return tag
 
 
-def wrk(url: str, *, seconds: int, cookie: str | None = None) -> dict:
-    """Run wrk against *url*; return requests/s, latency and the count of bad answers."""
+def wrk(url: str, *, seconds: int, headers: dict[str, str]) -> dict:
+    """Run wrk against *url* with *headers*; return requests/s, latency and the count of bad answers."""
     command = ["wrk", "-t", str(WRK_THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency", url]
-    if cookie:
-        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    for name, value in headers.items():
+        command[1:1] = ["-H", f"{name}: {value}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 30).stdout  # nosec B603
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -117,17 +124,17 @@ def wrk(url: str, *, seconds: int, cookie: str | None = None) -> dict:
             "p99": p99.group(1) if p99 else "?"}
 
 
-def alternate(targets: dict[str, tuple[str, str | None]]) -> dict[str, dict]:
+def alternate(targets: dict[str, tuple[str, dict[str, str]]]) -> dict[str, dict]:
     """Warm every target up, then measure them in turns, ROUNDS × SLICE s each; return the totals.
 
     Taking turns spreads the noise of a shared machine over all of them alike.
     """
-    for url, cookie in targets.values():
-        wrk(url, seconds=WARMUP, cookie=cookie)
+    for url, headers in targets.values():
+        wrk(url, seconds=WARMUP, headers=headers)
     runs: dict[str, list[dict]] = {name: [] for name in targets}
     for _ in range(ROUNDS):
-        for name, (url, cookie) in targets.items():
-            runs[name].append(wrk(url, seconds=SLICE, cookie=cookie))
+        for name, (url, headers) in targets.items():
+            runs[name].append(wrk(url, seconds=SLICE, headers=headers))
     return {name: {"rps": sum(r["rps"] for r in results) / len(results),
                    "bad": sum(r["bad"] for r in results),
                    "socket": "; ".join(r["socket"] for r in results if r["socket"]),
@@ -149,50 +156,44 @@ def run() -> list[Row]:
         return [Row(NAME, "Today requests/s ÷ bare Flask hello requests/s", f"≥ {GOAL}",
                     "not measured: wrk missing", machine_note("—"))]
     with contextlib.ExitStack() as stack:
-        targets: dict[str, tuple[str, str | None]] = {}
+        targets: dict[str, tuple[str, dict[str, str]]] = {}
         hello = stack.enter_context(Gunicorn("bench.hello_app:app", app_environment("sqlite://")).start())
-        targets["hello"] = (hello.url + "/", None)
+        targets["hello"] = (hello.url + "/", {})
         databases = [stack.enter_context(sqlite_database())]
         if postgres_reachable():
             databases.insert(0, stack.enter_context(postgres_database(database_url_for(postgres_url(), "today"))))
+        servers = {}
         for label, url in databases:
             build(url)
             server = stack.enter_context(Gunicorn("wsgi:app", app_environment(url)).start(ready_path="/login"))
             cookie = sign_in(server.url)
-            check_today(server.url, cookie)
-            targets[label] = (server.url + "/", cookie)
-        # The first database (PostgreSQL when reachable) once more, rendering every request.
-        label, url = databases[0]
-        server = stack.enter_context(Gunicorn("wsgi:app", app_environment(url, TOUCHBASE_PAGE_CACHE_SIZE="0"))
-                                     .start(ready_path="/login"))
-        cookie = sign_in(server.url)
-        check_today(server.url, cookie)
-        targets[f"{label}, {UNCACHED}"] = (server.url + "/", cookie)
+            tag = check_today(server.url, cookie)
+            servers[label] = (server.url, cookie)
+            targets[f"{label}, 304"] = (server.url + "/", {"Cookie": cookie, "If-None-Match": tag})
+            targets[f"{label}, render"] = (server.url + "/", {"Cookie": cookie})
         results = alternate(targets)
-        for label, (url, cookie) in targets.items():
-            if cookie:
-                check_today(url.rstrip("/"), cookie)
+        for base, cookie in servers.values():
+            check_today(base, cookie)
     for name, result in results.items():
         print(f"  {name}: {result['rps']:.0f} requests/s, worst p99 {result['p99']}, non-2xx {result['bad']} "
               f"{result['socket']}", flush=True)
     hello_result = results.pop("hello")
-    uncached = {label: results.pop(label) for label in list(results) if label.endswith(UNCACHED)}
     settings = (f"gunicorn {WORKERS} gthread workers × {THREADS} threads; wrk {WRK_THREADS} threads, "
                 f"{CONNECTIONS} connections, {ROUNDS} × {SLICE} s in turns")
     rows = []
-    for label, today in results.items():
+    for name, today in results.items():
+        label, mode = name.rsplit(", ", 1)
         ratio = today["rps"] / hello_result["rps"]
-        print(f"  {label}: Today/hello = {ratio:.3f} (goal ≥ {GOAL})")
+        print(f"  {name}: Today/hello = {ratio:.3f}")
         note = machine_note(label)
         clean = today["bad"] == 0 and hello_result["bad"] == 0
+        if mode == "304":
+            what, goal = f"Today reopened unchanged (304) requests/s ÷ bare Flask hello requests/s ({settings})", f"≥ {GOAL}"
+        else:
+            what, goal = "Today rendered (after a write) requests/s ÷ bare Flask hello requests/s", "report"
         rows += [
-            Row(NAME, f"Today requests/s ÷ bare Flask hello requests/s ({settings})", f"≥ {GOAL}",
-                f"{ratio:.3f}" + ("" if clean else " ✗ non-2xx"), note),
-            Row(NAME, "Today / hello requests/s (worst p99 latency)", "report",
+            Row(NAME, what, goal, f"{ratio:.3f}" + ("" if clean else " ✗ non-2xx"), note),
+            Row(NAME, f"Today ({mode}) / hello requests/s (worst p99 latency)", "report",
                 f"{today['rps']:.0f}/s ({today['p99']}) / {hello_result['rps']:.0f}/s ({hello_result['p99']})", note),
         ]
-    for label, today in uncached.items():
-        rows.append(Row(
-            NAME, "for comparison: Today with the page cache off (every request renders the page) ÷ hello", "report",
-            f"{today['rps'] / hello_result['rps']:.3f} ({today['rps']:.0f}/s)", machine_note(label.split(",")[0])))
     return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from datetime import datetime
@@ -9,9 +10,9 @@ from datetime import datetime
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
-from app import create_app
+from app import clock, create_app
 from app.extensions import db as _db
 from app.kinds import Role
 from app.models import Customer, Organization, Team, User
@@ -68,6 +69,50 @@ def app(_app):
         _db.session.rollback()
         _wipe()
         _db.session.remove()
+
+
+class FrozenClock:
+    """The app's clock, stopped at ``now`` (NOW unless a test moves it)."""
+
+    def __init__(self, now: datetime = NOW):
+        self.now = now
+
+    def advance(self, **delta) -> datetime:
+        """Move the clock on by a ``timedelta(**delta)``; return the new time."""
+        from datetime import timedelta
+
+        self.now = self.now + timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch) -> FrozenClock:
+    """Stop ``app.clock.now`` at NOW (Friday 27 Nov 2026, 11:00 in Berlin); set ``.now`` to move it."""
+    frozen = FrozenClock()
+    monkeypatch.setattr(clock, "now", lambda: frozen.now)
+    return frozen
+
+
+@pytest.fixture
+def count_queries(app):
+    """Return a context manager that records the SQL statements run inside it (SQLite's BEGIN aside)."""
+
+    @contextlib.contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args):
+            if not statement.startswith("BEGIN"):
+                statements.append(statement)
+
+        engine = _db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counting
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from sqlalchemy import func, select
 
-from app import clock
 from app.kinds import Direction, Role, Tier, TouchKind
 from app.models import Touch
 from app.openapi import document
@@ -24,10 +23,7 @@ from support import NOW, PASSWORD, csrf_token_from
 DOC = document()
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    """Freeze the app's clock at NOW (a Friday, 11:00 in Berlin, 23:00 in Auckland)."""
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026, 11:00 in Berlin
 
 
 def _response_schema(template: str, method: str, status: int) -> dict:

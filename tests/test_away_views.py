@@ -8,7 +8,6 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from app import clock
 from app.models import AwayPeriod, StreakState
 from app.operations import away
 from test_away_operations import NOW, assert_consistent, at, log_workdays, period
@@ -16,10 +15,7 @@ from test_away_operations import NOW, assert_consistent, at, log_workdays, perio
 HX = {"HX-Request": "true"}
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    """Pin the clock: Friday 27 Nov 2026, 11:00 in Berlin."""
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026, 11:00 in Berlin
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from app import clock
 from app.models import BadgeAward
 from app.operations import tokens
 from app.operations import touches as ops
@@ -16,10 +15,7 @@ from support import NOW
 HX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/"}
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    """Freeze the clock at NOW (Friday 27 November 2026, 11:00 in Berlin)."""
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026, 11:00 in Berlin
 
 
 @pytest.fixture

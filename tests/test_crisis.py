@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from app import clock, queries
+from app import queries
 from app.kinds import Role
 from app.models import BadgeAward, Challenge
 from app.operations import Invalid, NotFound, crisis
@@ -28,9 +28,7 @@ def coach(make_user, team):
     return make_user(team=team, role=Role.coach, timezone="Europe/Berlin")
 
 
-@pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch):
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026, 11:00 in Berlin
 
 
 def _signed_in(app, session, user):

@@ -11,16 +11,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import clock
 from app.kinds import Role
 from app.models import Customer
 from support import NOW, csrf_token_from
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    """Pin the clock so days are exact."""
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026, 11:00 in Berlin
 
 
 def count(session) -> int:

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import clock
 from app.kinds import Direction, Role, TouchKind
 from app.models import Customer, Touch
 from support import NOW
@@ -16,10 +15,7 @@ from support import NOW
 TODAY = date(2026, 11, 27)  # NOW in Europe/Berlin, the factories' zone
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    """Pin the clock so day counts are exact."""
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026, 11:00 in Berlin
 
 
 def touch(session, customer, *, days_ago: int, kind=TouchKind.call, direction=Direction.out, note=None,

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 import pytest
 from babel.messages.pofile import read_po
 
-from app import ROOT, clock
+from app import ROOT
 from app.kinds import Role
 from app.models import Touch
 from support import NOW
@@ -26,10 +26,7 @@ KNOWN_LABELS = ("Today", "Customers", "Settings", "Sign out", "Log touch", "Whom
                 "Cancel", "Yesterday", "Monday", "November", "Waiting to send", "Dismiss", "Skip to content")
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    """Freeze the app's clock at NOW (Friday 27 November 2026)."""
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026, 11:00 in Berlin
 
 
 class _Text(HTMLParser):

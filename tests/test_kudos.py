@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from app import clock
 from app.kinds import Role
 from app.models import BadgeAward, Kudos
 from app.operations import Invalid, NotFound
@@ -18,10 +17,7 @@ from support import NOW
 HX = {"HX-Request": "true"}
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    """Freeze the clock at NOW."""
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026, 11:00 in Berlin
 
 
 @pytest.fixture

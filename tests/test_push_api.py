@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
-from app import ROOT, clock, create_app, push
+from app import ROOT, create_app, push
 from app.config import Defaults
 from app.models import PushSubscription
 from fake_push import b64url
@@ -19,10 +19,7 @@ from test_api import call
 DEFAULT_HOSTS = Defaults.PUSH_ENDPOINT_HOSTS
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    """Freeze the app's clock at NOW."""
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026, 11:00 in Berlin
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app import clock, push
+from app import push
 from app.models import Notification, NotificationStatus, PushSubscription, User
 from app.views.push import device_label
 from support import NOW
@@ -60,8 +60,7 @@ def test_remove_own_device_only(client, session, make_user, login, push_service)
     assert session.scalars(select(PushSubscription.user_id)).all() == [other.id]
 
 
-def test_send_a_test_push_goes_out_right_away(client, session, make_user, login, push_service, monkeypatch):
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+def test_send_a_test_push_goes_out_right_away(client, session, make_user, login, push_service, frozen_clock):
     rep = make_user()
     subscribe(session, rep, push_service, "/phone")
     login(rep)

@@ -9,18 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app import ROOT, assets, clock
+from app import ROOT, assets
 from app.models import Touch
 from app.views import pwa
-from support import NOW
 
 STATIC = ROOT / "static"
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    """Freeze the app's clock at NOW."""
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026, 11:00 in Berlin
 
 
 def _manifest(client, language: str = "en") -> dict:
@@ -229,5 +225,7 @@ def test_pages_and_static_files_are_compressed(client, make_user, login, encodin
 
 def test_pages_are_never_stored_by_caches_for_a_signed_in_user(client, make_user, login):
     login(make_user())
-    for path in ("/", "/customers/", "/touches/"):
+    for path in ("/customers/", "/touches/"):
         assert client.get(path).headers["Cache-Control"] == "no-store"
+    # Today is revalidated by its ETag: kept by the browser alone, and asked for again every time.
+    assert client.get("/").headers["Cache-Control"] == "private, no-cache"

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event
 
-from app import clock, queries, streaks
+from app import queries, streaks
 from app.extensions import db
 from app.kinds import Role, Tier, TouchKind
 from app.models import Customer, Touch
@@ -18,9 +18,7 @@ UTC = timezone.utc
 TODAY = date(2026, 11, 27)  # a Friday
 
 
-@pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch):
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026, 11:00 in Berlin
 
 
 @pytest.fixture

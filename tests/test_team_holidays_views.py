@@ -8,7 +8,6 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from app import clock
 from app.kinds import Role
 from app.models import Team, TeamHoliday
 from app.operations import away
@@ -21,10 +20,7 @@ def holiday(name: str, first: str, last: str) -> dict:
     return {"name": name, "first_day": first, "last_day": last}
 
 
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch):
-    """Pin the clock: Friday 27 Nov 2026, 11:00 in Berlin."""
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026, 11:00 in Berlin
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from sqlalchemy import case, distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from .. import badges, clock, revisions, warmth
+from .. import badges, clock, warmth
 from ..kinds import Direction
 from ..models import BadgeAward, ChallengeResult, Customer, Kudos, Touch, User
 from . import streak_state
@@ -173,7 +173,7 @@ def lock_rep(session: Session, user: User) -> None:
     inserting a touch or a ledger row (foreign keys to the user) takes, so it cannot deadlock
     with them. SQLite ignores it; its writers queue anyway.
     """
-    revisions.lock_users(session, [user.id])
+    session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
 
 
 def grant(session: Session, user: User, code: str, *, now: datetime, touch_id: int | None = None) -> bool:

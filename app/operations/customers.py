@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from .. import clock, revisions
+from .. import clock
 from ..kinds import Tier
-from ..models import Customer, Touch, User
+from ..models import Customer, User
 from ..warmth import MAX_CADENCE, MIN_CADENCE, default_cadence
 from . import Invalid, NotFound
 
@@ -181,7 +181,6 @@ def update_customer(session: Session, customer: Customer, data: CustomerInput) -
 
 def archive_customer(session: Session, customer: Customer, *, now: datetime) -> Customer:
     """Archive *customer*: hidden from lists and rankings, history kept."""
-    revisions.lock_users(session, [customer.owner_id])  # a coach may archive a rep's customer
     if customer.archived_at is None:
         customer.archived_at = now
     session.flush()
@@ -190,7 +189,6 @@ def archive_customer(session: Session, customer: Customer, *, now: datetime) -> 
 
 def restore_customer(session: Session, customer: Customer) -> Customer:
     """Bring an archived customer back."""
-    revisions.lock_users(session, [customer.owner_id])
     customer.archived_at = None
     session.flush()
     return customer
@@ -256,14 +254,7 @@ def edit_customer_as(
     clean = _collect(errors, lambda: clean_customer(data))
     if errors:
         raise Invalid(errors)
-    # The edit shows on the Today pages of the old and new owner, and a new name on those of
-    # everyone whose recent touches list the customer: lock them first, as their own writes do.
-    readers = {customer.owner_id, owner.id if owner is not None else customer.owner_id}
-    if clean is not None and clean.name != customer.name:
-        readers.update(session.scalars(select(Touch.user_id).where(Touch.customer_id == customer.id).distinct()))
-    revisions.lock_users(session, readers)
-    update_customer(session, customer, data)
     if owner is not None and owner.id != customer.owner_id:
         customer.owner = owner  # type: ignore[assignment]
-        session.flush()
+    update_customer(session, customer, data)  # one flush: the page revisions first, then the row
     return customer

@@ -1,9 +1,10 @@
 """The Today page: streak, daily goal, whom to touch, the idea of the day, my recent touches."""
 
 from flask import Blueprint, request
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 
-from .. import clock, ideas, page_cache, queries
+from .. import clock, ideas, queries, web
 from ..extensions import db
 from ..htmx import is_partial, render
 
@@ -17,12 +18,26 @@ RECENT_ON_TODAY = 5
 @bp.get("/")
 @login_required
 def index():
-    """Show the rep's day; ``?part=`` names the block an htmx refresh wants."""
+    """Show the rep's day; ``?part=`` names the block an htmx refresh wants.
+
+    The whole page is tagged with the user's page revision, local day and language: a reopened
+    Today whose ETag still holds is a 304, rendered again only after a write that it shows.
+    """
     part = request.args.get("part")
     # A plain GET of the same URL always gets the whole page.
     part = part if part in PARTS and is_partial() else None
-    now = clock.now()
-    today = queries.today_of(current_user, now)
+    today = queries.today_of(current_user, clock.now())
+    if part is not None:
+        return _render(today, part)
+    # Read before rendering: a write that lands during the render must not be tagged as shown.
+    revision = current_user.page_revision
+    return web.conditional(
+        lambda: web.page_tag("today", current_user.id, revision, today, get_locale()),
+        lambda: _render(today, None),
+    )
+
+
+def _render(today, part: str | None):
     context: dict = {"today": today, "part": part}
     if part in (None, "summary"):
         day = queries.day_summary(db.session, current_user, today=today)
@@ -34,5 +49,4 @@ def index():
         context["recent"] = queries.my_recent_touches(db.session, current_user, limit=RECENT_ON_TODAY)
     if part is None:
         context["idea"] = ideas.idea_of_the_day(today, current_user.id)
-        return page_cache.keep(render("today/index.html", **context), today=today)
     return render("today/index.html", block=part, **context)

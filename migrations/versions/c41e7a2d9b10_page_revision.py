@@ -1,4 +1,4 @@
-"""page revision on users, raised by triggers, for the Today page cache
+"""page revision on users, for the Today page's ETag
 
 Revision ID: c41e7a2d9b10
 Revises: aaf647c87b19
@@ -7,8 +7,6 @@ Create Date: 2026-11-27 07:20:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-
-from app import revisions
 
 
 # revision identifiers, used by Alembic.
@@ -22,11 +20,9 @@ def upgrade():
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('page_revision', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('page_revision_xact', sa.BigInteger(), nullable=True))
-    revisions.install(op.get_bind())
 
 
 def downgrade():
-    revisions.uninstall(op.get_bind())
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_column('page_revision_xact')
         batch_op.drop_column('page_revision')
