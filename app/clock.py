@@ -34,6 +34,16 @@ def all_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+# Files in the zoneinfo folder that are no zone a person lives in.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@lru_cache(maxsize=1)
+def zone_choices() -> list[str]:
+    """Return every IANA zone a person can live in, sorted, for a time zone picker."""
+    return sorted(all_zones() - _NOT_ZONES)
+
+
 def is_valid_zone(tz: str) -> bool:
     """Tell whether *tz* is a known IANA zone name."""
     return isinstance(tz, str) and tz in all_zones()

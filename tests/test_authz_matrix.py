@@ -69,8 +69,8 @@ CASES: dict[str, Case] = {
     "team.revoke_invite": Case({"invite_id": "invite"}, owner="coach", coach_only=True),
     "team.delete_holiday": Case({"holiday_id": "holiday"}, owner="coach", coach_only=True),
     "team.rep": Case({"rep_id": "rep"}, owner="coach", coach_only=True),
-    "badges.rep_touches": Case({"rep_id": "rep"}, owner="coach", coach_only=True),
-    "badges.give_kudos": Case({"rep_id": "rep", "touch_id": "touch"}, owner="coach", coach_only=True,
+    "team.rep_touches": Case({"rep_id": "rep"}, owner="coach", coach_only=True),
+    "team.give_kudos": Case({"rep_id": "rep", "touch_id": "touch"}, owner="coach", coach_only=True,
                               form={"note": "Well done"}),
     "challenges.show": Case({"challenge_id": "challenge"}),
 }

@@ -251,7 +251,7 @@ def edit_customer_as(
     """Apply *actor*'s edit to *customer*; a coach may also hand it to another team member."""
     errors: dict[str, str] = {}
     owner = _collect(errors, lambda: choose_owner(session, actor, owner_id, default=customer.owner))
-    clean = _collect(errors, lambda: clean_customer(data))
+    _collect(errors, lambda: clean_customer(data))
     if errors:
         raise Invalid(errors)
     if owner is not None and owner.id != customer.owner_id:

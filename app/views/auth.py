@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -26,16 +25,6 @@ def _not_created() -> str:
     which e-mail addresses have an account (beyond what being let in at all tells).
     """
     return _("We could not create an account with these details. If you already have one, sign in instead.")
-
-
-# Files in the zoneinfo folder that are no zone a person lives in.
-_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
-
-
-@lru_cache(maxsize=1)
-def timezones() -> list[str]:
-    """Return every IANA zone name, sorted, for a time zone picker."""
-    return sorted(clock.all_zones() - _NOT_ZONES)
 
 
 def _safe_next(target: str | None) -> str:
@@ -116,7 +105,7 @@ def register():
             flash(_("Welcome to Touchbase! Add your first customers to get started."))
             return redirect(url_for("customers.new"))
     return render(
-        "auth/register.html", values=values, errors=errors, zones=timezones(), status=422 if errors else 200
+        "auth/register.html", values=values, errors=errors, zones=clock.zone_choices(), status=422 if errors else 200
     )
 
 
@@ -173,5 +162,5 @@ def join(token: str):
             flash(_("Welcome to %(team)s! Add your first customers to get started.", team=team_name))
             return redirect(url_for("customers.new"))
     return render("auth/join.html", team_name=team_name, token=token, signed_in=False, values=values,
-                  errors=errors, zones=timezones(), status=422 if errors else 200)
+                  errors=errors, zones=clock.zone_choices(), status=422 if errors else 200)
 

@@ -14,7 +14,6 @@ from .. import clock
 from ..extensions import config_limit, db, limiter, user_or_address
 from ..htmx import is_partial, render, trigger
 from ..operations import Invalid, accounts, away, streak_state, tokens
-from .auth import timezones
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -58,7 +57,7 @@ def _page(*, status: int = 200, block: str | None = None, values: dict | None = 
         password_errors=context.pop("password_errors", {}),
         token_errors=context.pop("token_errors", {}),
         tokens=tokens.list_tokens(db.session, current_user),
-        zones=timezones(),
+        zones=clock.zone_choices(),
         weekdays=get_day_names("wide", locale=locale),
         hours=[(h, format_time(time(h), "short", rebase=False)) for h in range(24)],
         goal_range=(accounts.MIN_GOAL, accounts.MAX_GOAL),

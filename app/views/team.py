@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import clock, queries
+from .. import badges, clock, queries
 from ..extensions import config_limit, db, limiter, user_or_address
 from ..htmx import is_partial, render, trigger
-from ..operations import Invalid, accounts, away, crisis, invites, streak_state
+from ..models import Touch
+from ..operations import Invalid, NotFound, accounts, away, crisis, invites, streak_state
+from ..operations import kudos as kudos_ops
 
 bp = Blueprint("team", __name__, url_prefix="/team")
 
 HOLIDAY_FIELDS = ("name", "first_day", "last_day")
 HOLIDAY_EVENT = "away-changed"
+KUDOS_EVENT = "kudos-given"
 
 
 def _page(*, status: int = 200, block: str | None = None, **context):
@@ -147,3 +150,80 @@ def end_crisis():
     db.session.commit()
     flash(_("Crisis mode is off. Cadences are back to normal."))
     return redirect(url_for("team.index", _anchor="crisis"), 303)
+
+
+# --- kudos: a coach's thanks for a rep's great touch ---
+
+def _team_rep(rep_id: int):
+    try:
+        return kudos_ops.team_rep(db.session, current_user, rep_id)
+    except NotFound:
+        abort(404)
+
+
+def _rep_page(rep, *, status: int = 200, errors: dict | None = None, failed_touch: int | None = None,
+              values: dict | None = None, block: str | None = None):
+    now = clock.now()
+    touches = kudos_ops.rep_touches(db.session, rep)
+    return render(
+        "badges/rep_touches.html",
+        block=block,
+        status=status,
+        rep=rep,
+        touches=touches,
+        given=kudos_ops.kudos_by_coach(db.session, current_user, [t.id for t in touches]),
+        kudos_left=kudos_ops.left_this_month(db.session, current_user, now=now),
+        per_month=badges.KUDOS_PER_COACH_PER_MONTH,
+        today=queries.today_of(current_user, now),
+        errors=errors or {},
+        failed_touch=failed_touch,
+        values=values or {},
+    )
+
+
+@bp.get("/reps/<int:rep_id>/touches")
+@login_required
+def rep_touches(rep_id: int):
+    """Show a team rep's recent touches to their coach, each with a "Give kudos" button (others: 404)."""
+    rep = _team_rep(rep_id)
+    part = request.args.get("part")
+    return _rep_page(rep, block="left" if part == "left" and is_partial() else None)
+
+
+@bp.post("/reps/<int:rep_id>/touches/<int:touch_id>/kudos")
+@login_required
+def give_kudos(rep_id: int, touch_id: int):
+    """Give kudos for one of the rep's touches: at most 3 a month, once per touch; else 422."""
+    rep = _team_rep(rep_id)
+    note = request.form.get("note", "")
+    try:
+        kudos_ops.give(db.session, current_user, touch_id, rep_id=rep.id, note=note, now=clock.now())
+    except Invalid as exc:
+        db.session.rollback()
+        message = next(iter(exc.fields.values()))
+        if is_partial():
+            return _row(rep, touch_id, status=422, error=message, note=note)
+        return _rep_page(rep, status=422, errors=exc.fields, failed_touch=touch_id, values={"note": note})
+    db.session.commit()
+    if not is_partial():
+        flash(_("Kudos given to %(name)s. They will see it on their badge page.", name=rep.name))
+        return redirect(url_for("team.rep_touches", rep_id=rep.id), 303)
+    return trigger(_row(rep, touch_id), KUDOS_EVENT, {"touch_id": touch_id, "rep_id": rep.id})
+
+
+def _row(rep, touch_id: int, *, status: int = 200, error: str | None = None, note: str = "") -> Response:
+    now = clock.now()
+    touch = db.session.get(Touch, touch_id)
+    body = render_template(
+        "badges/_kudos_row.html",
+        rep=rep,
+        touch=touch,
+        given=kudos_ops.kudos_by_coach(db.session, current_user, [touch_id]).get(touch_id),
+        kudos_left=kudos_ops.left_this_month(db.session, current_user, now=now),
+        today=queries.today_of(current_user, now),
+        error=error,
+        note=note,
+    )
+    response = current_app.response_class(body, status=status, mimetype="text/html")
+    response.vary.add("HX-Request")
+    return response

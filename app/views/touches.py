@@ -14,7 +14,7 @@ from ..models import Touch
 from ..operations import Invalid, NotFound
 from ..operations import touches as ops
 from ..operations.customers import get_customer
-from . import badges as badge_views
+from . import celebrate
 
 bp = Blueprint("touches", __name__, url_prefix="/touches")
 
@@ -123,11 +123,11 @@ def create():
     db.session.commit()
     touch = logged.touch
     message = _("Logged: %(what)s.", what=_summary(touch))
-    points = badge_views.points_note(logged.points, customer.name)
+    points = celebrate.points_note(logged.points, customer.name)
     if not is_partial():
         flash({"text": message, "detail": points, "undo": url_for("touches.undo", touch_id=touch.id),
                "next": next_url}, "undo")
-        badge_views.flash_badges(logged.badges)
+        celebrate.flash_badges(logged.badges)
         return redirect(next_url)
     body = render_template(
         "touches/_log_form.html", customer=customer, log_open=False, log_next=next_url, logged=touch,
@@ -139,7 +139,7 @@ def create():
     response = current_app.response_class(body, status=200, mimetype="text/html")
     response.vary.add("HX-Request")
     trigger(response, EVENT, {"id": touch.id, "customer_id": customer.id, "action": "logged"})
-    return badge_views.celebrate(response, logged.badges)
+    return celebrate.celebrate(response, logged.badges)
 
 
 @bp.post("/<int:touch_id>/undo")
@@ -208,11 +208,11 @@ def edit(touch_id: int):
             db.session.commit()
             if not is_partial():
                 flash(_("Saved: %(what)s.", what=_summary(touch)))
-                badge_views.flash_badges(earned)
+                celebrate.flash_badges(earned)
                 return redirect(next_url)
             response = render("touches/show.html", block="row", touch=touch, today=today, next_url=next_url)
             trigger(response, EVENT, {"id": touch.id, "action": "edited"})
-            return badge_views.celebrate(response, earned)
+            return celebrate.celebrate(response, earned)
     return render("touches/edit.html", block="edit_form", touch=touch, values=values, errors=errors,
                   today=today, next_url=next_url, inline=is_partial(), status=422 if errors else 200)
 
