@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, request
+from flask import Response, render_template, request
 from jinja2_fragments.flask import render_block
-from flask import render_template
 
 
 def is_partial() -> bool:
@@ -25,6 +24,24 @@ def render(template: str, block: str | None = None, status: int = 200, **context
     else:
         body = render_template(template, **context)
     response = Response(body, status=status, mimetype="text/html")
+    response.vary.add("HX-Request")
+    return response
+
+
+def fragment(template: str, status: int = 200, *, oob: tuple[tuple[str, dict], ...] = (), **context) -> Response:
+    """Render the include *template* as an htmx answer, followed by out-of-band fragments *oob*.
+
+    Each of *oob* is a template and its context; the template carries its own ``hx-swap-oob``.
+    """
+    body = render_template(template, **context) + "".join(render_template(t, **c) for t, c in oob)
+    response = Response(body, status=status, mimetype="text/html")
+    response.vary.add("HX-Request")
+    return response
+
+
+def removed() -> Response:
+    """Return the htmx answer that removes its target: an empty body, swapped with ``outerHTML``."""
+    response = Response("", mimetype="text/html")
     response.vary.add("HX-Request")
     return response
 

@@ -12,8 +12,9 @@ from .. import challenges as rules
 from .. import clock
 from ..extensions import db
 from ..htmx import is_partial, render
-from ..operations import Invalid, NotFound
+from ..operations import NotFound
 from ..operations import challenges as ops
+from . import forms
 
 bp = Blueprint("challenges", __name__, url_prefix="/challenges")
 
@@ -71,14 +72,11 @@ def new():
 def create():
     """Create a challenge for the coach's team; bad input re-renders the form with 422."""
     values = {f: request.form.get(f, "") for f in ops.FIELDS}
-    try:
-        challenge = ops.create_challenge(db.session, current_user, values, now=clock.now())
-    except Invalid as exc:
-        db.session.rollback()
-        return _form(status=422, values=values, errors=exc.fields)
-    db.session.commit()
-    flash(_("Challenge created. Good luck, team!"))
-    return redirect(url_for("challenges.show", challenge_id=challenge.id), 303)
+    return forms.save(
+        lambda: ops.create_challenge(db.session, current_user, values, now=clock.now()),
+        invalid=lambda errors: _form(status=422, values=values, errors=errors),
+        done=lambda challenge: forms.answered(_("Challenge created. Good luck, team!"),
+                                              url_for("challenges.show", challenge_id=challenge.id)))
 
 
 @bp.get("/<int:challenge_id>")

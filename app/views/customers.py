@@ -17,6 +17,7 @@ from ..operations import Invalid, NotFound
 from ..operations import csv_io
 from ..operations import customers as ops
 from ..warmth import TIER_CADENCE, Warmth
+from . import forms
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
@@ -109,16 +110,12 @@ def new():
 @login_required
 def create():
     """Create a customer; 422 with every field's problem."""
-    try:
-        customer = ops.create_customer_as(
-            db.session, actor=current_user, data=_form_input(), now=clock.now(), owner_id=request.form.get("owner_id")
-        )
-    except Invalid as exc:
-        db.session.rollback()
-        return _render_form(None, request.form.to_dict(), exc.fields, status=422)
-    db.session.commit()
-    flash(_("%(name)s was added.", name=customer.name))
-    return redirect(url_for(".detail", customer_id=customer.id), 303)
+    return forms.save(
+        lambda: ops.create_customer_as(db.session, actor=current_user, data=_form_input(), now=clock.now(),
+                                       owner_id=request.form.get("owner_id")),
+        invalid=lambda errors: _render_form(None, request.form.to_dict(), errors, status=422),
+        done=lambda customer: forms.answered(_("%(name)s was added.", name=customer.name),
+                                             url_for(".detail", customer_id=customer.id)))
 
 
 @bp.get("/<int:customer_id>")
@@ -152,16 +149,12 @@ def edit(customer_id: int):
 def update(customer_id: int):
     """Save an edited customer; 422 with every field's problem."""
     customer = _customer_or_404(customer_id)
-    try:
-        ops.edit_customer_as(
-            db.session, customer, actor=current_user, data=_form_input(), owner_id=request.form.get("owner_id")
-        )
-    except Invalid as exc:
-        db.session.rollback()
-        return _render_form(customer, request.form.to_dict(), exc.fields, status=422)
-    db.session.commit()
-    flash(_("Changes to %(name)s were saved.", name=customer.name))
-    return redirect(url_for(".detail", customer_id=customer.id), 303)
+    return forms.save(
+        lambda: ops.edit_customer_as(db.session, customer, actor=current_user, data=_form_input(),
+                                     owner_id=request.form.get("owner_id")),
+        invalid=lambda errors: _render_form(customer, request.form.to_dict(), errors, status=422),
+        done=lambda saved: forms.answered(_("Changes to %(name)s were saved.", name=saved.name),
+                                          url_for(".detail", customer_id=saved.id)))
 
 
 @bp.post("/<int:customer_id>/archive")

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import time
 
 from babel.dates import get_day_names
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, request, url_for
 from flask_babel import format_time, get_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from .. import clock
 from ..extensions import config_limit, db, limiter, user_or_address
-from ..htmx import is_partial, render, trigger
-from ..operations import Invalid, accounts, away, streak_state, tokens
+from ..htmx import render, trigger
+from ..operations import accounts, away, streak_state, tokens
+from . import forms
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -83,15 +84,13 @@ def index():
 def save():
     """Save profile and day settings; all fields or none."""
     values = _posted_values()
-    try:
-        accounts.update_settings(db.session, current_user, values, now=clock.now())
-    except Invalid as exc:
-        db.session.rollback()
-        return _page(status=422, values=values, errors=exc.fields)
-    db.session.commit()
-    refresh()  # a new language applies from this very response on
-    flash(_("Settings saved."))
-    return redirect(url_for("settings.index"), 303)
+
+    def done(_user):
+        refresh()  # a new language applies from this very response on
+        return forms.answered(_("Settings saved."), url_for("settings.index"))
+
+    return forms.save(lambda: accounts.update_settings(db.session, current_user, values, now=clock.now()),
+                      invalid=lambda errors: _page(status=422, values=values, errors=errors), done=done)
 
 
 @bp.post("/password")
@@ -99,21 +98,17 @@ def save():
 def password():
     """Change the password; every other session ends, this one stays signed in."""
     user = current_user._get_current_object()
-    try:
-        accounts.change_password(
-            db.session,
-            user,
-            current=request.form.get("current_password", ""),
-            new=request.form.get("new_password", ""),
-            confirm=request.form.get("confirm_password", ""),
-        )
-    except Invalid as exc:
-        db.session.rollback()
-        return _page(status=422, password_errors=exc.fields)
-    db.session.commit()
-    login_user(user, remember=True)  # the session token changed: carry this session over
-    flash(_("Password changed. You were signed out on all other devices."))
-    return redirect(url_for("settings.index"), 303)
+    form = request.form
+
+    def done(_result):
+        login_user(user, remember=True)  # the session token changed: carry this session over
+        return forms.answered(_("Password changed. You were signed out on all other devices."),
+                              url_for("settings.index"))
+
+    return forms.save(
+        lambda: accounts.change_password(db.session, user, current=form.get("current_password", ""),
+                                         new=form.get("new_password", ""), confirm=form.get("confirm_password", "")),
+        invalid=lambda errors: _page(status=422, password_errors=errors), done=done)
 
 
 @bp.post("/tokens")
@@ -122,13 +117,9 @@ def password():
 def create_token():
     """Create an API token and show its plain text once."""
     name = request.form.get("name", "")
-    try:
-        new = tokens.create_token(db.session, current_user, name=name, now=clock.now())
-    except Invalid as exc:
-        db.session.rollback()
-        return _page(status=422, block="tokens", token_errors=exc.fields, token_name=name)
-    db.session.commit()
-    return _page(status=201, block="tokens", new_token=new)
+    return forms.save(lambda: tokens.create_token(db.session, current_user, name=name, now=clock.now()),
+                      invalid=lambda errors: _page(status=422, block="tokens", token_errors=errors, token_name=name),
+                      done=lambda new: _page(status=201, block="tokens", new_token=new))
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
@@ -137,10 +128,9 @@ def revoke_token(token_id: int):
     """Revoke one of the user's own API tokens; anyone else's is a 404."""
     tokens.revoke_token(db.session, current_user, token_id, now=clock.now())
     db.session.commit()
-    if is_partial():
-        return _page(block="tokens", revoked=True)
-    flash(_("Token revoked. Apps using it can no longer sign in with it."))
-    return redirect(url_for("settings.index", _anchor="tokens"), 303)
+    return forms.answered(_("Token revoked. Apps using it can no longer sign in with it."),
+                          url_for("settings.index", _anchor="tokens"),
+                          partial=lambda: _page(block="tokens", revoked=True))
 
 
 @bp.post("/away")
@@ -148,16 +138,13 @@ def revoke_token(token_id: int):
 def add_away():
     """Add a vacation, sick or other away period; the streak treats its days as neutral."""
     values = {f: request.form.get(f, "") for f in AWAY_FIELDS}
-    try:
-        period = away.add_away_period(db.session, current_user, values, now=clock.now())
-    except Invalid as exc:
-        db.session.rollback()
-        return _page(status=422, block="away", away_errors=exc.fields, away_values=values)
-    db.session.commit()
-    if is_partial():
-        return trigger(_page(status=201, block="away", away_added=period), AWAY_EVENT, {"action": "added"})
-    flash(_("Away period saved. Your streak is safe on those days."))
-    return redirect(url_for("settings.index", _anchor="away"), 303)
+    return forms.save(
+        lambda: away.add_away_period(db.session, current_user, values, now=clock.now()),
+        invalid=lambda errors: _page(status=422, block="away", away_errors=errors, away_values=values),
+        done=lambda period: forms.answered(
+            _("Away period saved. Your streak is safe on those days."), url_for("settings.index", _anchor="away"),
+            partial=lambda: trigger(_page(status=201, block="away", away_added=period), AWAY_EVENT,
+                                    {"action": "added"})))
 
 
 @bp.post("/away/<int:period_id>/delete")
@@ -166,7 +153,6 @@ def delete_away(period_id: int):
     """Delete one of the user's own away periods; anyone else's is a 404."""
     away.delete_away_period(db.session, current_user, period_id, now=clock.now())
     db.session.commit()
-    if is_partial():
-        return trigger(_page(block="away", away_deleted=True), AWAY_EVENT, {"action": "deleted"})
-    flash(_("Away period deleted."))
-    return redirect(url_for("settings.index", _anchor="away"), 303)
+    return forms.answered(_("Away period deleted."), url_for("settings.index", _anchor="away"),
+                          partial=lambda: trigger(_page(block="away", away_deleted=True), AWAY_EVENT,
+                                                  {"action": "deleted"}))

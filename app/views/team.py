@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import badges, clock, queries
 from ..extensions import config_limit, db, limiter, user_or_address
-from ..htmx import is_partial, render, trigger
+from ..htmx import fragment, is_partial, render, trigger
 from ..models import Touch
-from ..operations import Invalid, NotFound, accounts, away, crisis, invites, streak_state
+from ..operations import NotFound, accounts, away, crisis, invites, streak_state
 from ..operations import kudos as kudos_ops
+from . import forms
 
 bp = Blueprint("team", __name__, url_prefix="/team")
 
@@ -58,16 +59,11 @@ def index():
 @limiter.limit(config_limit("INVITE_RATE_LIMIT"), key_func=user_or_address)
 def create_invite():
     """Make a single-use invite link and show it once; for anyone but a coach it does not exist."""
-    try:
-        new = invites.create_invite(
-            db.session, current_user, now=clock.now(), days=current_app.config["INVITE_DAYS"]
-        )
-    except Invalid as exc:
-        db.session.rollback()
-        return _page(status=422, block="invites", invite_errors=exc.fields)
-    db.session.commit()
-    link = url_for("auth.join", token=new.token, _external=True)
-    return _page(status=201, block="invites", new_link=link, new_invite=new.invite)
+    return forms.save(
+        lambda: invites.create_invite(db.session, current_user, now=clock.now(), days=current_app.config["INVITE_DAYS"]),
+        invalid=lambda errors: _page(status=422, block="invites", invite_errors=errors),
+        done=lambda new: _page(status=201, block="invites", new_invite=new.invite,
+                               new_link=url_for("auth.join", token=new.token, _external=True)))
 
 
 @bp.post("/invites/<int:invite_id>/revoke")
@@ -76,10 +72,8 @@ def revoke_invite(invite_id: int):
     """Revoke an open invite of the coach's team."""
     invites.revoke_invite(db.session, current_user, invite_id, now=clock.now())
     db.session.commit()
-    if is_partial():
-        return _page(block="invites", revoked=True)
-    flash(_("Invite revoked. The link no longer works."))
-    return redirect(url_for("team.index", _anchor="invites"), 303)
+    return forms.answered(_("Invite revoked. The link no longer works."), url_for("team.index", _anchor="invites"),
+                          partial=lambda: _page(block="invites", revoked=True))
 
 
 @bp.post("/holidays")
@@ -87,16 +81,13 @@ def revoke_invite(invite_id: int):
 def add_holiday():
     """Add a team holiday; its days are neutral for every member's streak. Coaches only (else 404)."""
     values = {f: request.form.get(f, "") for f in HOLIDAY_FIELDS}
-    try:
-        holiday = away.add_team_holiday(db.session, current_user, values, now=clock.now())
-    except Invalid as exc:
-        db.session.rollback()
-        return _page(status=422, block="holidays", holiday_errors=exc.fields, holiday_values=values)
-    db.session.commit()
-    if is_partial():
-        return trigger(_page(status=201, block="holidays", holiday_added=holiday), HOLIDAY_EVENT, {"action": "added"})
-    flash(_("Team holiday saved. Nobody's streak breaks on those days."))
-    return redirect(url_for("team.index", _anchor="holidays"), 303)
+    return forms.save(
+        lambda: away.add_team_holiday(db.session, current_user, values, now=clock.now()),
+        invalid=lambda errors: _page(status=422, block="holidays", holiday_errors=errors, holiday_values=values),
+        done=lambda holiday: forms.answered(
+            _("Team holiday saved. Nobody's streak breaks on those days."), url_for("team.index", _anchor="holidays"),
+            partial=lambda: trigger(_page(status=201, block="holidays", holiday_added=holiday), HOLIDAY_EVENT,
+                                    {"action": "added"})))
 
 
 @bp.post("/holidays/<int:holiday_id>/delete")
@@ -105,10 +96,9 @@ def delete_holiday(holiday_id: int):
     """Delete a holiday of the coach's team; anyone else, or another team's holiday, gets a 404."""
     away.delete_team_holiday(db.session, current_user, holiday_id, now=clock.now())
     db.session.commit()
-    if is_partial():
-        return trigger(_page(block="holidays", holiday_deleted=True), HOLIDAY_EVENT, {"action": "deleted"})
-    flash(_("Team holiday deleted."))
-    return redirect(url_for("team.index", _anchor="holidays"), 303)
+    return forms.answered(_("Team holiday deleted."), url_for("team.index", _anchor="holidays"),
+                          partial=lambda: trigger(_page(block="holidays", holiday_deleted=True), HOLIDAY_EVENT,
+                                                  {"action": "deleted"}))
 
 
 @bp.get("/reps/<int:rep_id>")
@@ -126,20 +116,17 @@ def rep(rep_id: int):
 def start_crisis():
     """Switch the coach's team into crisis mode and start a storm week; others get a 404."""
     values = {"reason": request.form.get("reason", ""), "message": request.form.get("message", "")}
-    try:
-        started = crisis.start_crisis(
-            db.session, current_user, reason=values["reason"], message=values["message"],
-            now=clock.now(), locale=str(get_locale() or "en"),
-        )
-    except Invalid as exc:
-        db.session.rollback()
-        return _page(status=422, crisis_errors=exc.fields, crisis_values=values)
-    db.session.commit()
-    if started.challenge is not None:
-        flash(_("Crisis mode is on. Cadences are tighter and a storm week has started."))
-        return redirect(url_for("challenges.show", challenge_id=started.challenge.id), 303)
-    flash(_("Crisis message updated."))
-    return redirect(url_for("team.index", _anchor="crisis"), 303)
+
+    def done(started):
+        if started.challenge is not None:
+            return forms.answered(_("Crisis mode is on. Cadences are tighter and a storm week has started."),
+                                  url_for("challenges.show", challenge_id=started.challenge.id))
+        return forms.answered(_("Crisis message updated."), url_for("team.index", _anchor="crisis"))
+
+    return forms.save(
+        lambda: crisis.start_crisis(db.session, current_user, reason=values["reason"], message=values["message"],
+                                    now=clock.now(), locale=str(get_locale() or "en")),
+        invalid=lambda errors: _page(status=422, crisis_errors=errors, crisis_values=values), done=done)
 
 
 @bp.post("/crisis/end")
@@ -196,34 +183,31 @@ def give_kudos(rep_id: int, touch_id: int):
     """Give kudos for one of the rep's touches: at most 3 a month, once per touch; else 422."""
     rep = _team_rep(rep_id)
     note = request.form.get("note", "")
-    try:
-        kudos_ops.give(db.session, current_user, touch_id, rep_id=rep.id, note=note, now=clock.now())
-    except Invalid as exc:
-        db.session.rollback()
-        message = next(iter(exc.fields.values()))
+
+    def invalid(errors):
         if is_partial():
-            return _row(rep, touch_id, status=422, error=message, note=note)
-        return _rep_page(rep, status=422, errors=exc.fields, failed_touch=touch_id, values={"note": note})
-    db.session.commit()
-    if not is_partial():
-        flash(_("Kudos given to %(name)s. They will see it on their badge page.", name=rep.name))
-        return redirect(url_for("team.rep_touches", rep_id=rep.id), 303)
-    return trigger(_row(rep, touch_id), KUDOS_EVENT, {"touch_id": touch_id, "rep_id": rep.id})
+            return _row(rep, touch_id, status=422, error=next(iter(errors.values())), note=note)
+        return _rep_page(rep, status=422, errors=errors, failed_touch=touch_id, values={"note": note})
+
+    return forms.save(
+        lambda: kudos_ops.give(db.session, current_user, touch_id, rep_id=rep.id, note=note, now=clock.now()),
+        invalid=invalid,
+        done=lambda _kudos: forms.answered(
+            _("Kudos given to %(name)s. They will see it on their badge page.", name=rep.name),
+            url_for("team.rep_touches", rep_id=rep.id),
+            partial=lambda: trigger(_row(rep, touch_id), KUDOS_EVENT, {"touch_id": touch_id, "rep_id": rep.id})))
 
 
 def _row(rep, touch_id: int, *, status: int = 200, error: str | None = None, note: str = "") -> Response:
     now = clock.now()
-    touch = db.session.get(Touch, touch_id)
-    body = render_template(
+    return fragment(
         "badges/_kudos_row.html",
+        status,
         rep=rep,
-        touch=touch,
+        touch=db.session.get(Touch, touch_id),
         given=kudos_ops.kudos_by_coach(db.session, current_user, [touch_id]).get(touch_id),
         kudos_left=kudos_ops.left_this_month(db.session, current_user, now=now),
         today=queries.today_of(current_user, now),
         error=error,
         note=note,
     )
-    response = current_app.response_class(body, status=status, mimetype="text/html")
-    response.vary.add("HX-Request")
-    return response

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import clock, queries
 from ..extensions import db
-from ..htmx import is_partial, render, trigger
+from ..htmx import fragment, is_partial, removed, render, trigger
 from ..labels import kind_icon, kind_label
 from ..models import Touch
 from ..operations import Invalid, NotFound
 from ..operations import touches as ops
 from ..operations.customers import get_customer
-from . import celebrate
+from . import celebrate, forms
 
 bp = Blueprint("touches", __name__, url_prefix="/touches")
 
@@ -97,9 +97,33 @@ def create():
         "days_back": form.get("days_back", "0"),
         "direction": form.get("direction", "out"),
     }
-    now = clock.now()
-    try:
-        logged = ops.log_touch(
+
+    def invalid(errors):
+        context = dict(customer=customer, log_errors=errors, log_values=values, log_open=True, log_next=next_url)
+        if is_partial():
+            return fragment("touches/_log_form.html", 422, **context)
+        return render("touches/new.html", status=422, **context)
+
+    def done(logged):
+        touch = logged.touch
+        message = _("Logged: %(what)s.", what=_summary(touch))
+        points = celebrate.points_note(logged.points, customer.name)
+        if not is_partial():
+            flash({"text": message, "detail": points, "undo": url_for("touches.undo", touch_id=touch.id),
+                   "next": next_url}, "undo")
+            celebrate.flash_badges(logged.badges)
+            return redirect(next_url)
+        toast = {"message": message, "touch": touch, "next_url": next_url, "detail": points,
+                 "seconds": current_app.config["UNDO_SECONDS"]}
+        response = fragment("touches/_log_form.html", customer=customer, log_open=False, log_next=next_url,
+                            logged=touch, logged_points=points,
+                            logged_capped=bool(logged.points and logged.points.capped),
+                            oob=(("touches/_undo_toast.html", toast),))
+        trigger(response, EVENT, {"id": touch.id, "customer_id": customer.id, "action": "logged"})
+        return celebrate.celebrate(response, logged.badges)
+
+    return forms.save(
+        lambda: ops.log_touch(
             db.session,
             user=current_user,
             customer_id=customer.id,
@@ -109,37 +133,11 @@ def create():
             days_back=_days_back(values["days_back"]),
             # Set by app.js, so a lost request replayed from the offline outbox is not doubled.
             client_id=form.get("client_id") or None,
-            now=now,
-        )
-    except Invalid as exc:
-        db.session.rollback()
-        context = dict(customer=customer, log_errors=exc.fields, log_values=values, log_open=True, log_next=next_url)
-        if is_partial():
-            response = current_app.response_class(
-                render_template("touches/_log_form.html", **context), status=422, mimetype="text/html")
-            response.vary.add("HX-Request")
-            return response
-        return render("touches/new.html", status=422, **context)
-    db.session.commit()
-    touch = logged.touch
-    message = _("Logged: %(what)s.", what=_summary(touch))
-    points = celebrate.points_note(logged.points, customer.name)
-    if not is_partial():
-        flash({"text": message, "detail": points, "undo": url_for("touches.undo", touch_id=touch.id),
-               "next": next_url}, "undo")
-        celebrate.flash_badges(logged.badges)
-        return redirect(next_url)
-    body = render_template(
-        "touches/_log_form.html", customer=customer, log_open=False, log_next=next_url, logged=touch,
-        logged_points=points, logged_capped=bool(logged.points and logged.points.capped),
-    ) + render_template(
-        "touches/_undo_toast.html", message=message, touch=touch, next_url=next_url,
-        seconds=current_app.config["UNDO_SECONDS"], detail=points,
+            now=clock.now(),
+        ),
+        invalid=invalid,
+        done=done,
     )
-    response = current_app.response_class(body, status=200, mimetype="text/html")
-    response.vary.add("HX-Request")
-    trigger(response, EVENT, {"id": touch.id, "customer_id": customer.id, "action": "logged"})
-    return celebrate.celebrate(response, logged.badges)
 
 
 @bp.post("/<int:touch_id>/undo")
@@ -160,10 +158,7 @@ def undo(touch_id: int):
     if not is_partial():
         flash(message)
         return redirect(next_url)
-    response = current_app.response_class(
-        render_template("touches/_toast.html", message=message, failed=status != 200),
-        status=status, mimetype="text/html")
-    response.vary.add("HX-Request")
+    response = fragment("touches/_toast.html", status, message=message, failed=status != 200)
     if status == 200:
         trigger(response, EVENT, {"id": touch_id, "action": "undone"})
     return response
@@ -233,7 +228,4 @@ def delete(touch_id: int):
     if not is_partial():
         flash(_("Deleted: %(what)s.", what=what))
         return redirect(next_url)
-    # An empty answer swapped with outerHTML removes the row.
-    response = current_app.response_class("", status=200, mimetype="text/html")
-    response.vary.add("HX-Request")
-    return trigger(response, EVENT, {"id": touch_id, "action": "deleted"})
+    return trigger(removed(), EVENT, {"id": touch_id, "action": "deleted"})
