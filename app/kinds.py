@@ -40,3 +40,11 @@ class Role(StrEnum):
     rep = "rep"
     coach = "coach"
     admin = "admin"
+
+
+class AwayReason(StrEnum):
+    """Why a rep is away: the days are neutral for the streak either way."""
+
+    vacation = "vacation"
+    sick = "sick"
+    other = "other"

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    JSON,
     String,
     Text,
     UniqueConstraint,
@@ -23,7 +24,9 @@ from sqlalchemy.types import TypeDecorator
 
 from .clock import UTC
 from .extensions import db
-from .kinds import Direction, Role, Tier, TouchKind
+from .challenges import Metric
+from .kinds import AwayReason, Direction, Role, Tier, TouchKind
+from .points import Reason
 
 
 class UTCDateTime(TypeDecorator):
@@ -236,7 +239,7 @@ class AwayPeriod(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
-    reason: Mapped[str] = mapped_column(String(16), default="vacation")
+    reason: Mapped[AwayReason] = mapped_column(_enum(AwayReason), default=AwayReason.vacation)
     note: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -347,7 +350,7 @@ class PointsEntry(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     touch_id: Mapped[int | None] = mapped_column(ForeignKey("touch.id"), index=True)
     points: Mapped[int] = mapped_column(Integer)
-    reason: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[Reason] = mapped_column(_enum(Reason))
     reversal_of_id: Mapped[int | None] = mapped_column(ForeignKey("points_entry.id"))
     local_day: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -396,7 +399,7 @@ class Challenge(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str | None] = mapped_column(Text)
-    metric: Mapped[str] = mapped_column(String(16))
+    metric: Mapped[Metric] = mapped_column(_enum(Metric))
     target: Mapped[int] = mapped_column(Integer)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -404,7 +407,7 @@ class Challenge(db.Model):
     crisis: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finalized_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    results: Mapped[str | None] = mapped_column(Text)  # JSON snapshot of the final standings
+    results: Mapped[dict | None] = mapped_column(JSON)  # the final standings, frozen
 
     team: Mapped[Team] = relationship()
 

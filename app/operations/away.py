@@ -25,10 +25,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..kinds import AwayReason
 from ..models import AwayPeriod, Team, TeamHoliday, User
 from . import Invalid, NotFound, accounts, streak_state
 
-REASONS = ("vacation", "sick", "other")
+REASONS = tuple(AwayReason)
 MAX_DAYS = 366
 YEARS_BACK = 1
 YEARS_AHEAD = 2

@@ -8,7 +8,6 @@ start"). A rep with ``hide_from_rankings`` still counts for the team.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -302,7 +301,7 @@ def evaluate(session: Session, challenge: Challenge, *, now: datetime) -> rules.
     coverage their customers and last touches.
     """
     if challenge.results:
-        return rules.Standings.from_dict(json.loads(challenge.results))
+        return rules.Standings.from_dict(challenge.results)
     rule = rule_of(challenge)
     reps = team_reps(session, challenge)
     as_of = min(now, rule.ends_at)
@@ -346,7 +345,7 @@ def finalize(session: Session, challenge: Challenge, *, now: datetime) -> bool:
         return False
     standings = evaluate(session, challenge, now=now)
     challenge.finalized_at = now
-    challenge.results = json.dumps(standings.to_dict())
+    challenge.results = standings.to_dict()
     positions = {e.rep.user_id: e.position for e in standings.ranking}
     for rep in standings.reps:
         session.add(
