@@ -1,15 +1,14 @@
 """The nudge scan: every rep's ``RepSnapshot`` from a constant number of set-based queries.
 
 ``scan(session, at=...)`` is what ``flask nudges run`` (and the dev scheduler) plugs into
-``push.run``. It reads the state of every organisation in nine statements — users with their
+``outbox.run``. It reads the state of every organisation in nine statements — users with their
 kept streak checkpoint, recent touches, away periods, team holidays, each rep's quiet and warming
 counts with the most urgent quiet customers (warmth is counted in SQL), today's outbox rows,
 unannounced badges and challenge results — never one query per rep or per customer. Everything
 else per rep (the local day, the streak fold after the checkpoint, the coach's quiet radar) is
 computed in Python; ``nudges.due`` decides, and the due nudges go into the outbox in bulk
-``INSERT … ON CONFLICT DO NOTHING`` statements of a thousand rows (the rows
-``push.enqueue_nudge`` writes). Badges and challenge results named by an enqueued nudge's
-``refs`` are marked announced in the same transaction; ``push.run`` commits.
+(``outbox.enqueue_many``). Badges and challenge results named by an enqueued nudge's
+``refs`` are marked announced in the same transaction; ``outbox.run`` commits.
 
 Who is scanned: users with at least one push subscription (nobody else can receive a push),
 plus the reps on the team of a subscribed coach, whose quiet days feed the coach alert.
@@ -27,18 +26,15 @@ Windows, all relative to each rep's own local day at ``at``:
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Float, Integer, and_, bindparam, case, cast, exists, func, literal, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from . import badges, clock, nudges, push
+from . import badges, clock, nudges
 from .kinds import Role
 from .models import (
     AwayPeriod,
@@ -47,7 +43,6 @@ from .models import (
     ChallengeResult,
     Customer,
     Notification,
-    NotificationStatus,
     PushSubscription,
     StreakState,
     Team,
@@ -56,6 +51,7 @@ from .models import (
     User,
 )
 from .operations import streak_state
+from .push import outbox as push_outbox
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +150,7 @@ def scan(session: Session, *, at: datetime, dry_run: bool = False) -> int:
             log.warning("nudge scan skipped user %s: %s", rep.id, exc)
     if dry_run or not due:
         return len(due)
-    added = enqueue_all(session, due, now=at)
+    added = push_outbox.enqueue_many(session, due, now=at)
     _mark_announced(session, [n for n in due if n.key in added], at=at)
     session.flush()
     log.info("nudge scan at %s: %d users, %d due, %d enqueued", at.isoformat(), len(reps), len(due), len(added))
@@ -540,7 +536,7 @@ def _snapshot(rep: _Rep, at: datetime, *, quiet, warming: int, outbox, new_badge
         away_days=tuple(d for d in span if _is_away(d, rep.away)),
         quiet_customers=tuple(quiet),
         warming_count=warming,
-        pushes_today=sum(1 for kind, _key in todays if kind != push.TEST_KIND),
+        pushes_today=sum(1 for kind, _key in todays if kind != push_outbox.TEST_KIND),
         sent_keys_today=frozenset(key for _kind, key in todays),
         ignored_in_a_row=rep.ignored_in_a_row,
         last_weekly_summary_day=max(summaries, default=None),
@@ -553,50 +549,6 @@ def _snapshot(rep: _Rep, at: datetime, *, quiet, warming: int, outbox, new_badge
 
 
 # --- into the outbox ------------------------------------------------------------------------
-
-
-def notification_values(nudge: nudges.Nudge, *, now: datetime) -> dict:
-    """Return the outbox row ``push.enqueue_nudge`` writes for *nudge* (checked the same way)."""
-    if nudge.urgency not in push.URGENCIES:
-        raise ValueError(f"urgency must be one of {push.URGENCIES}")
-    if nudge.topic is not None and not push.TOPIC.fullmatch(nudge.topic):
-        raise ValueError("topic must be 1 to 32 base64url characters")
-    if not 0 < int(nudge.ttl) <= push.MAX_TTL:
-        raise ValueError("ttl must be between 1 second and 28 days")
-    payload = push._fit({"title": nudge.title, "body": nudge.body, "url": nudge.url})
-    return {
-        "user_id": nudge.user_id,
-        "kind": str(nudge.kind),
-        "dedup_key": nudge.key,
-        "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-        "topic": nudge.topic,
-        "urgency": nudge.urgency,
-        "ttl": int(nudge.ttl),
-        "local_day": nudge.local_day,
-        "status": NotificationStatus.pending,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
-
-
-def enqueue_all(session: Session, due: list[nudges.Nudge], *, now: datetime) -> set[str]:
-    """Enqueue *due* in bulk; return the keys actually added (a key enqueued before is skipped).
-
-    One ``INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING`` per thousand rows on
-    PostgreSQL and SQLite — race-safe like ``push.enqueue``; other databases go row by row.
-    """
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("postgresql", "sqlite"):
-        return {n.key for n in due if push.enqueue_nudge(session, n, now=now)}
-    rows = [notification_values(n, now=now) for n in due]
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = Notification.__table__
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(table.c.dedup_key)
-    added: set[str] = set()
-    for start in range(0, len(rows), 1000):
-        added.update(session.execute(stmt, rows[start:start + 1000]).scalars())
-    return added
 
 
 def _mark_announced(session: Session, enqueued: list[nudges.Nudge], *, at: datetime) -> None:

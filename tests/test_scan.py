@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 from sqlalchemy import event, func, select
 
-from app import badges, clock, push, scan
+from app import badges, clock, scan
 from app.extensions import db
 from app.kinds import Role, Tier, TouchKind
 from app.models import (
@@ -26,6 +26,7 @@ from app.models import (
     User,
 )
 from app.operations import streak_state
+from app.push import outbox as push_outbox
 
 UTC = timezone.utc
 FRIDAY = date(2026, 11, 27)
@@ -84,7 +85,7 @@ def workdays_before(day: date, count: int) -> list[date]:
 
 
 def run(session, at: datetime, *, dry_run: bool = False) -> int:
-    """Scan at *at* and commit, as ``push.run`` does."""
+    """Scan at *at* and commit, as ``outbox.run`` does."""
     count = scan.scan(session, at=at, dry_run=dry_run)
     session.commit()
     return count
@@ -125,7 +126,7 @@ def test_a_quiet_customer_gets_one_decryptable_morning_digest_naming_them(sessio
     customer(session, rita, "Green GmbH", last=FRIDAY - timedelta(days=2))
     session.commit()
 
-    report = push.run(session, at=BERLIN_MORNING, scan=scan.scan)
+    report = push_outbox.run(session, at=BERLIN_MORNING, scan=scan.scan)
 
     assert (report.enqueued, report.sent) == (1, 1)
     [received] = push_service.for_path("/rita-phone")
@@ -263,9 +264,9 @@ def test_at_most_two_a_day_then_the_news_comes_the_next_day_and_is_marked_announ
 def test_a_push_already_enqueued_today_counts_towards_the_cap(session, rep):
     customer(session, rep, "Müller AG", last=FRIDAY - timedelta(days=20))
     _news(session, rep)
-    push.enqueue(session, user_id=rep.id, kind="pipeline_quiet", key=f"{rep.id}:pipeline_quiet:2026-11-27",
-                 payload={"title": "t", "body": "b", "url": "/"}, topic="tb-pipeline-quiet", urgency="normal",
-                 ttl=3600, now=BERLIN_MORNING - timedelta(hours=1), local_day=FRIDAY)
+    earlier = push_outbox.Push(rep.id, "pipeline_quiet", f"{rep.id}:pipeline_quiet:2026-11-27", "t", "b", "/",
+                          topic="tb-pipeline-quiet", urgency="normal", ttl=3600, local_day=FRIDAY)
+    push_outbox.enqueue_many(session, [earlier], now=BERLIN_MORNING - timedelta(hours=1))
     assert run(session, BERLIN_MORNING) == 1
     assert kinds(session, rep) == ["pipeline_quiet", "quiet_digest"]
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app import clock, push, queries
+from app import clock, queries
+from app.push import outbox
 from app.models import Challenge, Customer, Touch, User
 from app.nudges import RepSnapshot, due
 from app.operations import invites
@@ -220,10 +221,9 @@ def test_a_push_carries_the_payloads_as_plain_text(session, make_user, make_cust
                            locale="en", quiet_customers=((1, SCRIPT, 16), (2, IMG, 12)))
     nudges = due(snapshot, at)
     assert nudges, "no nudge for a quiet customer"
-    for nudge in nudges:
-        push.enqueue_nudge(session, nudge, now=at)
+    outbox.enqueue_many(session, nudges, now=at)
     session.commit()
-    push.process_outbox(session, now=at)
+    outbox.process_outbox(session, now=at)
     [received] = push_service.for_path("/phone")
     payload = received.payload
     text = payload["title"] + "\n" + payload["body"]
