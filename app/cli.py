@@ -10,7 +10,8 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import clock, scan
+from . import clock
+from .nudges import snapshot
 from .push import outbox, vapid
 from .demo import demo_cli
 from .extensions import db
@@ -136,8 +137,8 @@ def _instant(value: str | None):
     return moment.astimezone(clock.UTC)
 
 
-#: The nudge scan plugged into ``flask nudges run`` (``app.scan.scan``); ``None`` sends the outbox only.
-NUDGE_SCAN = scan.scan
+#: The nudge scan plugged into ``flask nudges run`` (``snapshot.scan``); ``None`` sends the outbox only.
+NUDGE_SCAN = snapshot.scan
 
 
 @nudges_cli.command("run")

@@ -16,7 +16,8 @@ from datetime import datetime
 
 from flask import Flask
 
-from . import clock, scan
+from . import clock
+from .nudges import snapshot
 from .push import outbox
 from .extensions import db
 
@@ -39,7 +40,7 @@ class Scheduler:
         """Scan and send once, as ``flask nudges run`` does; return the report."""
         with self.app.app_context():
             try:
-                return outbox.run(db.session, at=now or clock.now(), scan=scan.scan)
+                return outbox.run(db.session, at=now or clock.now(), scan=snapshot.scan)
             except Exception:
                 db.session.rollback()
                 raise

@@ -144,6 +144,6 @@ def test_device_labels():
 
 
 def test_the_switchable_kinds_are_the_engines_kinds_but_test():
-    from app.nudges import NudgeKind
+    from app.nudges.model import NudgeKind
 
     assert set(push_ops.SWITCHABLE_KINDS) == {k.value for k in NudgeKind} - {outbox.TEST_KIND}

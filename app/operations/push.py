@@ -12,20 +12,12 @@ from sqlalchemy.orm import Session
 
 from ..push import endpoints, vapid
 from ..models import Notification, PushSubscription, User
+from ..nudges.model import NudgeKind
 from . import Invalid, NotFound
 
 MAX_DEVICES = 20
 #: Nudge kinds a user can switch off on the reminders page (``test`` is always allowed), in the order shown.
-SWITCHABLE_KINDS = (
-    "streak_at_risk",
-    "quiet_digest",
-    "pipeline_quiet",
-    "coach_alert",
-    "badge_earned",
-    "challenge_finished",
-    "weekly_summary",
-    "coach_weekly",
-)
+SWITCHABLE_KINDS = tuple(kind.value for kind in NudgeKind if kind is not NudgeKind.test)
 MAX_USER_AGENT = 300
 
 
