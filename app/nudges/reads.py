@@ -82,7 +82,6 @@ class Rep:
     _quiet_workdays: int | None = None
 
 
-
 # --- who ------------------------------------------------------------------------------------
 
 
@@ -152,8 +151,6 @@ def load_users(session: Session, at: datetime) -> dict[int, Rep]:
             today=today,
         )
     return reps
-
-
 
 
 # --- what -----------------------------------------------------------------------------------
@@ -231,9 +228,6 @@ def load_away(session: Session, reps: dict[int, Rep], relevant, *, min_today: da
         if rep.team_id in by_team:
             rep.away.extend(by_team[rep.team_id])
         rep.away.sort()
-
-
-
 
 
 def load_outbox(session: Session, subscribed, *, min_today: date, max_today: date):

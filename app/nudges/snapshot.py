@@ -102,8 +102,6 @@ def scan(session: Session, *, at: datetime, dry_run: bool = False) -> int:
     return len(added)
 
 
-
-
 # --- warmth, counted in SQL ------------------------------------------------------------------
 
 
@@ -204,7 +202,6 @@ def _load_customers(session: Session, reps: dict[int, reads.Rep], subscribed, *,
 
 TOP_QUIET = rules.MAX_LISTED
 _UNNAMED = model.QuietCustomer(0, "", 0)  # a quiet customer beyond the named ones: only counted
-
 
 
 # --- per rep, in Python ---------------------------------------------------------------------

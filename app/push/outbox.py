@@ -165,7 +165,6 @@ class Claimed:
     token: str
 
 
-
 def _due(now: datetime, lease: timedelta):
     return or_(
         and_(Notification.status == NotificationStatus.pending, Notification.next_attempt_at <= now),
