@@ -136,6 +136,17 @@ def test_nudges_run_sends_the_outbox(runner, session, make_user, push_service):
     assert naive.exit_code != 0 and "offset" in naive.output
 
 
+def test_push_send_sends_the_due_outbox_without_a_scan(runner, session, make_user, push_service):
+    rep = make_user()
+    subscribe(session, rep, push_service, "/phone")
+    add(session, rep, "due", now=NOW)
+    result = runner.invoke(args=["push", "send"])
+    assert result.exit_code == 0, result.output
+    assert "1 sent" in result.output and len(push_service.received) == 1
+    again = runner.invoke(args=["push", "send"])
+    assert "0 sent" in again.output and len(push_service.received) == 1
+
+
 def test_device_labels():
     assert device_label("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Version/17.4 Mobile/15E148 Safari/604.1") == "Safari on iPhone"
     assert device_label("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36 Edg/130.0") == "Edge on Windows"
