@@ -10,7 +10,9 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import clock, push, scan
+from . import clock
+from .nudges import snapshot
+from .push import outbox, vapid
 from .demo import demo_cli
 from .extensions import db
 from .kinds import Role
@@ -101,12 +103,23 @@ push_cli = AppGroup("push", help="Web push.")
 def push_keys_command(new: bool):
     """Print the VAPID public key (the browser's applicationServerKey)."""
     if new:
-        pem = push.new_private_key_pem()
+        pem = vapid.new_private_key_pem()
         click.echo("# Set in the environment (keep the private key secret):")
         click.echo("TOUCHBASE_VAPID_PRIVATE_KEY='" + pem.strip().replace("\n", "\\n") + "'")
-        click.echo("TOUCHBASE_VAPID_PUBLIC_KEY=" + push.public_key_of(push.parse_private_key(pem)))
+        click.echo("TOUCHBASE_VAPID_PUBLIC_KEY=" + vapid.public_key_of(vapid.parse_private_key(pem)))
         return
-    click.echo(push.public_key())
+    click.echo(vapid.public_key())
+
+
+@push_cli.command("send")
+def push_send_command():
+    """Send the due notifications of the outbox (no scan); run several at once to send faster."""
+    started = time.perf_counter()
+    report = outbox.process_outbox(db.session, now=clock.now())
+    click.echo(
+        f"{report.sent} sent, {report.retried} to retry, {report.failed} failed, "
+        f"{report.removed_subscriptions} subscriptions removed in {time.perf_counter() - started:.2f} s."
+    )
 
 
 nudges_cli = AppGroup("nudges", help="Reminders: scan for due nudges and send the outbox.")
@@ -124,20 +137,18 @@ def _instant(value: str | None):
     return moment.astimezone(clock.UTC)
 
 
-#: The nudge scan plugged into ``flask nudges run`` (``app.scan.scan``); ``None`` sends the outbox only.
-NUDGE_SCAN = scan.scan
+#: The nudge scan plugged into ``flask nudges run`` (``snapshot.scan``); ``None`` sends the outbox only.
+NUDGE_SCAN = snapshot.scan
 
 
 @nudges_cli.command("run")
 @click.option("--at", "at", default=None, help="Evaluate (and send) as of this ISO 8601 instant; default now.")
 @click.option("--dry-run", is_flag=True, help="Report what is due; enqueue and send nothing.")
-@click.option("--senders", type=click.IntRange(1, 64), default=None,
-              help="Processes that share a large outbox; default PUSH_SENDERS (1).")
-def run_nudges_command(at: str | None, dry_run: bool, senders: int | None):
+def run_nudges_command(at: str | None, dry_run: bool):
     """Enqueue the nudges due now (or --at), then send the pending notifications."""
     moment = _instant(at) or clock.now()
     started = time.perf_counter()
-    report = push.run(db.session, at=moment, dry_run=dry_run, scan=NUDGE_SCAN, senders=senders)
+    report = outbox.run(db.session, at=moment, dry_run=dry_run, scan=NUDGE_SCAN)
     elapsed = time.perf_counter() - started
     if report.dry_run:
         click.echo(f"dry run at {moment.isoformat()}: {report.enqueued} nudges due, {report.pending} notifications pending.")

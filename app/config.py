@@ -69,7 +69,6 @@ class Defaults:
     PUSH_POOL_SIZE = 16
     PUSH_TIMEOUT = 10.0  # seconds per request; pywebpush's default never times out
     PUSH_BATCH_SIZE = 500  # notifications claimed per round
-    PUSH_SENDERS = 1  # processes that share a large outbox (one per CPU encrypts fastest)
     PUSH_LEASE_SECONDS = 300  # a row claimed longer ago (a crashed worker) is claimed again
     SCHEDULER_ENABLED = False  # `make run` sets it: `flask nudges run` every minute in the dev server
     # Responses are compressed (Flask-Compress); static files stream, so they get br or deflate.

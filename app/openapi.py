@@ -11,7 +11,7 @@ from .kinds import Direction, Role, Tier, TouchKind
 from .points import Reason
 from .operations.customers import MAX_NOTES
 from .operations.touches import CLIENT_ID, MAX_NOTE
-from .push import ENDPOINT_MAX
+from .push.endpoints import ENDPOINT_MAX
 from .warmth import MAX_CADENCE, MIN_CADENCE, Warmth
 
 VERSION = "1.0.0"

@@ -16,7 +16,9 @@ from datetime import datetime
 
 from flask import Flask
 
-from . import clock, push, scan
+from . import clock
+from .nudges import snapshot
+from .push import outbox
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -34,11 +36,11 @@ class Scheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def tick(self, now: datetime | None = None) -> push.RunReport:
+    def tick(self, now: datetime | None = None) -> outbox.RunReport:
         """Scan and send once, as ``flask nudges run`` does; return the report."""
         with self.app.app_context():
             try:
-                return push.run(db.session, at=now or clock.now(), scan=scan.scan)
+                return outbox.run(db.session, at=now or clock.now(), scan=snapshot.scan)
             except Exception:
                 db.session.rollback()
                 raise

@@ -8,7 +8,7 @@ few never touched, paused or archived), 30 days of touches, the kept streak chec
 unannounced badges. All of it is inserted in bulk (executemany), in bounded time; PostgreSQL then
 gets an ``ANALYZE``, as autovacuum gives a live database.
 
-Then ``scan.scan(session, at=..., dry_run=True)`` — exactly what ``flask nudges run --dry-run``
+Then ``snapshot.scan(session, at=..., dry_run=True)`` — exactly what ``flask nudges run --dry-run``
 runs — is timed at a weekday morning in Berlin, three times; the figure is the slowest run, and
 the SQL statement count shows that the work is set-based. One enqueueing scan (rolled back) is
 timed too.
@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 
-from app import clock, scan
+from app import clock
+from app.nudges import snapshot
 from app.extensions import db
 from app.kinds import Role, Tier, TouchKind
 from app.models import (
@@ -186,13 +187,13 @@ def measure(app, at: datetime) -> dict:
         for _ in range(RUNS):
             counter.take()
             started = time.perf_counter()
-            due = scan.scan(db.session, at=at, dry_run=True)
+            due = snapshot.scan(db.session, at=at, dry_run=True)
             times.append(time.perf_counter() - started)
             statements.append(counter.take())
             db.session.rollback()
             db.session.remove()
         started = time.perf_counter()
-        enqueued = scan.scan(db.session, at=at)
+        enqueued = snapshot.scan(db.session, at=at)
         db.session.flush()
         enqueue_time = time.perf_counter() - started
         enqueue_statements = counter.take()

@@ -21,11 +21,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from app import clock, create_app, push
+from app import clock, create_app
 from app.extensions import db
 from app.models import Notification, NotificationStatus
 from app.operations import accounts
 from app.operations import push as push_ops
+from app.push import outbox, vapid
 
 from . import seed
 from .common import Row, databases, dispose, machine_note
@@ -81,7 +82,7 @@ def run_one(label: str, url: str) -> dict:
     """Run the outage on one database; return the figures."""
     app = create_app({
         "SECRET_KEY": "bench-secret", "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
-        "VAPID_PRIVATE_KEY": push.new_private_key_pem(), "PUSH_ENDPOINT_HOSTS": ["127.0.0.1"],
+        "VAPID_PRIVATE_KEY": vapid.new_private_key_pem(), "PUSH_ENDPOINT_HOSTS": ["127.0.0.1"],
         "PUSH_ALLOW_HTTP": True, "PUSH_TIMEOUT": 5.0,
     })
     service = OutagePushService()
@@ -104,9 +105,9 @@ def run_one(label: str, url: str) -> dict:
 
             def enqueue(count: int, tag: str, now) -> None:
                 for n in range(count):
-                    push.enqueue(session, user_id=users[n % REPS].id, kind="quiet_digest", key=f"{tag}:{n}",
-                                 payload={"title": f"Nudge {tag} {n}", "body": "Time to call?", "url": "/"},
-                                 topic="quiet-digest", urgency="normal", ttl=4 * 3600, now=now)
+                    push = outbox.Push(users[n % REPS].id, "quiet_digest", f"{tag}:{n}", f"Nudge {tag} {n}",
+                                       "Time to call?", "/", topic="quiet-digest", urgency="normal", ttl=4 * 3600)
+                    outbox.enqueue_many(session, [push], now=now)
                 session.commit()
 
             enqueue(AT_START, "start", t0)
@@ -119,11 +120,11 @@ def run_one(label: str, url: str) -> dict:
                     enqueue(DURING, "during", now)
                 if now == t0 + OUTAGE:
                     service.come_back()
-                report = push.process_outbox(session, now=now)
+                report = outbox.process_outbox(session, now=now)
                 rounds += 1
                 attempts += report.claimed
                 now += STEP
-            push.process_outbox(session, now=t0 + timedelta(days=1))  # nothing may go out twice
+            outbox.process_outbox(session, now=t0 + timedelta(days=1))  # nothing may go out twice
             session.expire_all()
             statuses = dict(session.execute(
                 select(Notification.status, func.count()).group_by(Notification.status)).all())

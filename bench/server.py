@@ -30,14 +30,14 @@ def free_port() -> int:
 
 def app_environment(database_url: str, **extra: str) -> dict[str, str]:
     """Return the environment of a production-like Touchbase process on *database_url*."""
-    from app import push
+    from app.push import vapid
 
     env = dict(os.environ)
     env.update({
         "TOUCHBASE_ENV": "production",
         "TOUCHBASE_SECRET_KEY": SECRET_KEY,
         "TOUCHBASE_SQLALCHEMY_DATABASE_URI": database_url,
-        "TOUCHBASE_VAPID_PRIVATE_KEY": _vapid_key(push),
+        "TOUCHBASE_VAPID_PRIVATE_KEY": _vapid_key(vapid),
         "TOUCHBASE_RATELIMIT_ENABLED": "false",
         "PYTHONDONTWRITEBYTECODE": "1",
     })
@@ -48,9 +48,9 @@ def app_environment(database_url: str, **extra: str) -> dict[str, str]:
 _KEY: list[str] = []
 
 
-def _vapid_key(push) -> str:
+def _vapid_key(vapid) -> str:
     if not _KEY:
-        _KEY.append(push.new_private_key_pem())
+        _KEY.append(vapid.new_private_key_pem())
     return _KEY[0]
 
 

@@ -232,11 +232,11 @@ def push_service(app):
     """A fake push service on 127.0.0.1, with the app allowed to send to it (plain http)."""
     from fake_push import FakePushService
 
-    from app import push
+    from app.push import vapid
 
     saved = {name: app.config[name] for name in ("PUSH_ENDPOINT_HOSTS", "PUSH_ALLOW_HTTP", "PUSH_TIMEOUT")}
     app.config.update(PUSH_ENDPOINT_HOSTS=["127.0.0.1"], PUSH_ALLOW_HTTP=True, PUSH_TIMEOUT=5.0)
     with FakePushService() as service:
         yield service
     app.config.update(saved)
-    app.extensions.pop(push._EXTENSION, None)
+    app.extensions.pop(vapid._EXTENSION, None)

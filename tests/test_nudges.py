@@ -1,4 +1,4 @@
-"""The nudge engine (DESIGN.md "Nudges"), with explicit instants.
+"""The nudge engine (DESIGN.md "Nudges"), with explicit instants, and the words of its pushes.
 
 June 2024: Sat 1, Sun 2, Mon 3, Tue 4, Wed 5, Thu 6, Fri 7, Sat 8, Sun 9, Mon 10, Tue 11.
 Every instant is given in UTC with the rep's wall-clock reading in a comment; Europe/Berlin is
@@ -14,28 +14,43 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app import clock
-from app.nudges import (
-    IDEAS,
-    MAX_PER_DAY,
-    MESSAGES,
-    PHRASES,
-    PRIORITY,
-    Nudge,
-    NudgeKind,
-    RepSnapshot,
-    clip,
-    dedup_key,
-    due,
-    in_quiet_hours,
-    make_test_nudge,
-    placeholders,
-)
+from babel.messages.pofile import read_po
+from flask_babel import force_locale, gettext
+
+from app import ROOT, clock, ideas
+from app.nudges import rules, texts
+from app.nudges.model import Nudge, NudgeKind, RepSnapshot
+from app.nudges.moment import in_quiet_hours
+from app.nudges.rules import MAX_PER_DAY, PRIORITY, dedup_key, make_test_nudge
+from app.nudges.texts import TEMPLATES, clip
 
 UTC = timezone.utc
 MON = date(2024, 6, 3)
 ALL_DAYS = frozenset(range(7))
 TOPIC = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _catalogue(_app):
+    """Word the pushes inside an app context, as the scan does: the texts are in the catalogue."""
+    with _app.app_context():
+        yield
+
+
+def due(snapshot: RepSnapshot, now: datetime) -> list:
+    """Return the nudges the rules find due, worded as the scan words them before enqueueing."""
+    return [texts.render(nudge) for nudge in rules.due(snapshot, now)]
+
+
+def touch_ideas(lang: str) -> list[str]:
+    """Return the touch ideas of `app.ideas` in *lang*."""
+    with force_locale(lang):
+        return [str(idea) for idea in ideas.IDEAS]
+
+
+def placeholders(template: str) -> frozenset[str]:
+    """Return the names of the ``%(placeholders)s`` in a template."""
+    return frozenset(re.findall(r"%\((\w+)\)", template))
 
 
 def utc(*args: int) -> datetime:
@@ -484,7 +499,7 @@ def test_messages_come_in_the_reps_language(locale):
     [digest] = due(rep(quiet_customers=(MUELLER, SCHMIDT), user_id=user_id, locale=locale), berlin(3, 8))
     assert digest.title == "Müller AG: seit 16 Tagen ohne Nachricht"
     assert "Ebenfalls still: Schmidt GmbH (12 Tage)." in digest.body
-    assert any(f"Idee: {idea}" in digest.body for idea in IDEAS["de"])
+    assert any(f"Idee: {idea}" in digest.body for idea in touch_ideas("de"))
 
 
 @pytest.mark.parametrize("locale", ["fr", "", "en-GB"])
@@ -507,7 +522,7 @@ def test_templates_rotate_by_day_and_stay_put_within_a_day():
 
 
 def _has_idea(nudge: Nudge) -> bool:
-    return any(f"Idea: {idea}" in nudge.body for idea in IDEAS["en"])
+    return any(f"Idea: {idea}" in nudge.body for idea in touch_ideas("en"))
 
 
 def test_a_push_naming_a_customer_carries_a_touch_idea_for_them():
@@ -528,22 +543,25 @@ def test_no_touch_idea_without_a_customer_to_apply_it_to():
 
 
 def test_both_languages_have_the_same_templates_and_placeholders():
-    assert MESSAGES.keys() == PHRASES.keys() == IDEAS.keys() == {"en", "de"}
-    en, de = MESSAGES["en"], MESSAGES["de"]
-    assert en.keys() == de.keys()
-    for key in en:
-        assert len(en[key]) == len(de[key]) >= 3, key
-        for (en_title, en_body), (de_title, de_body) in zip(en[key], de[key]):
-            assert placeholders(en_title) | placeholders(en_body) == placeholders(de_title) | placeholders(de_body), key
-    assert PHRASES["en"].keys() == PHRASES["de"].keys()
-    for key in PHRASES["en"]:
-        assert placeholders(PHRASES["en"][key]) == placeholders(PHRASES["de"][key]), key
-    assert len(IDEAS["en"]) == len(IDEAS["de"]) >= 3
+    with open(ROOT / "app/translations/de/LC_MESSAGES/messages.po", "rb") as handle:
+        german = read_po(handle, locale="de")
+    for key, variants in TEMPLATES.items():
+        assert len(variants) >= 3, key
+        for title, body in variants:
+            for msgid in (title, body):
+                message = german.get(msgid)
+                assert message is not None and message.string and not message.fuzzy, msgid
+            with force_locale("de"):
+                de_title, de_body = gettext(title), gettext(body)
+            assert placeholders(title) | placeholders(body) == placeholders(de_title) | placeholders(de_body), key
+    assert len(touch_ideas("en")) == len(touch_ideas("de")) >= 3
+    assert set(touch_ideas("en")).isdisjoint(touch_ideas("de"))
 
 
 def test_every_nudge_kind_has_templates():
-    template_kinds = {key for key in MESSAGES["en"] if key in NudgeKind.__members__}
+    template_kinds = {key for key in TEMPLATES if key in NudgeKind.__members__}
     assert template_kinds == set(NudgeKind.__members__)
+    assert texts.render(make_test_nudge(rep(), berlin(3, 23))).title
 
 
 # --- topic, urgency, ttl, payload size ---------------------------------------------------

@@ -9,7 +9,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
-from app import ROOT, create_app, push
+from app import ROOT, create_app
+from app.push import endpoints, vapid
 from app.config import Defaults
 from app.models import PushSubscription
 from fake_push import b64url
@@ -178,16 +179,16 @@ def test_the_endpoint_must_be_a_known_push_service(client, session, rep, token, 
     ],
 )
 def test_the_browsers_push_services_are_allowed(endpoint):
-    assert push.endpoint_refusal(endpoint, hosts=DEFAULT_HOSTS) is None
+    assert endpoints.endpoint_refusal(endpoint, hosts=DEFAULT_HOSTS) is None
 
 
 def test_http_and_local_addresses_only_when_configured():
     local = "http://127.0.0.1:8123/push/abc"
-    assert push.endpoint_refusal(local, hosts=["127.0.0.1"]) is not None  # http needs the switch
-    assert push.endpoint_refusal(local, hosts=DEFAULT_HOSTS, allow_http=True) is not None  # not listed
-    assert push.endpoint_refusal(local, hosts=["127.0.0.1"], allow_http=True) is None
-    assert push.endpoint_refusal("http://127.0.0.2:8123/x", hosts=["127.0.0.1"], allow_http=True) is not None
-    assert push.endpoint_refusal("https://[::1]/x", hosts=["127.0.0.1"], allow_http=True) is not None
+    assert endpoints.endpoint_refusal(local, hosts=["127.0.0.1"]) is not None  # http needs the switch
+    assert endpoints.endpoint_refusal(local, hosts=DEFAULT_HOSTS, allow_http=True) is not None  # not listed
+    assert endpoints.endpoint_refusal(local, hosts=["127.0.0.1"], allow_http=True) is None
+    assert endpoints.endpoint_refusal("http://127.0.0.2:8123/x", hosts=["127.0.0.1"], allow_http=True) is not None
+    assert endpoints.endpoint_refusal("https://[::1]/x", hosts=["127.0.0.1"], allow_http=True) is not None
 
 
 def test_a_user_keeps_at_most_twenty_devices(client, session, rep, token):
@@ -200,16 +201,16 @@ def test_a_user_keeps_at_most_twenty_devices(client, session, rep, token):
 
 
 def test_private_key_formats(tmp_path):
-    pem = push.new_private_key_pem()
-    from_pem = push.parse_private_key(pem)
-    from_one_line = push.parse_private_key(pem.strip().replace("\n", "\\n"))
+    pem = vapid.new_private_key_pem()
+    from_pem = vapid.parse_private_key(pem)
+    from_one_line = vapid.parse_private_key(pem.strip().replace("\n", "\\n"))
     number = from_pem.private_key.private_numbers().private_value.to_bytes(32, "big")
-    from_raw = push.parse_private_key(b64url(number))
-    public = push.public_key_of(from_pem)
-    assert push.public_key_of(from_one_line) == push.public_key_of(from_raw) == public
-    assert len(push.b64url_decode(public)) == 65 and push.b64url_decode(public)[0] == 4
+    from_raw = vapid.parse_private_key(b64url(number))
+    public = vapid.public_key_of(from_pem)
+    assert vapid.public_key_of(from_one_line) == vapid.public_key_of(from_raw) == public
+    assert len(vapid.b64url_decode(public)) == 65 and vapid.b64url_decode(public)[0] == 4
     with pytest.raises(ValueError):
-        push.parse_private_key(
+        vapid.parse_private_key(
             ec.generate_private_key(ec.SECP384R1()).private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             ).decode()
@@ -217,43 +218,43 @@ def test_private_key_formats(tmp_path):
 
 
 def test_development_key_is_made_once_and_reused(tmp_path):
-    first = push._instance_key(tmp_path)
-    assert push._instance_key(tmp_path) == first
+    first = vapid._instance_key(tmp_path)
+    assert vapid._instance_key(tmp_path) == first
     assert (tmp_path / "vapid_private_key.pem").stat().st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["vapid_private_key.pem"]
 
 
 def test_configured_keys_win_and_must_match(app):
-    pem = push.new_private_key_pem()
-    expected = push.public_key_of(push.parse_private_key(pem))
+    pem = vapid.new_private_key_pem()
+    expected = vapid.public_key_of(vapid.parse_private_key(pem))
     configured = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://",
                              "VAPID_PRIVATE_KEY": pem, "VAPID_PUBLIC_KEY": expected})
-    assert push.public_key(configured) == expected
+    assert vapid.public_key(configured) == expected
     wrong = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                        "VAPID_PRIVATE_KEY": pem, "VAPID_PUBLIC_KEY": push.public_key(app)})
+                        "VAPID_PRIVATE_KEY": pem, "VAPID_PUBLIC_KEY": vapid.public_key(app)})
     with pytest.raises(RuntimeError):
-        push.public_key(wrong)
+        vapid.public_key(wrong)
 
 
 def test_production_refuses_to_start_without_vapid_keys():
     settings = {"ENV": "production", "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
     with pytest.raises(RuntimeError, match="VAPID"):
         create_app(settings)
-    app = create_app({**settings, "VAPID_PRIVATE_KEY": push.new_private_key_pem()})
-    assert len(push.b64url_decode(push.public_key(app))) == 65
+    app = create_app({**settings, "VAPID_PRIVATE_KEY": vapid.new_private_key_pem()})
+    assert len(vapid.b64url_decode(vapid.public_key(app))) == 65
 
 
 def test_flask_push_keys_prints_the_public_key(app, runner):
     result = runner.invoke(args=["push", "keys"])
-    assert result.exit_code == 0 and result.output.strip() == push.public_key(app)
+    assert result.exit_code == 0 and result.output.strip() == vapid.public_key(app)
     new = runner.invoke(args=["push", "keys", "--new"])
     private = new.output.split("TOUCHBASE_VAPID_PRIVATE_KEY='", 1)[1].split("'", 1)[0]
     public = new.output.split("TOUCHBASE_VAPID_PUBLIC_KEY=", 1)[1].strip()
-    assert push.public_key_of(push.parse_private_key(private)) == public
+    assert vapid.public_key_of(vapid.parse_private_key(private)) == public
 
 
 def test_the_development_key_lives_in_the_instance_folder(app):
     assert app.instance_path == str(ROOT / "instance")
     if not app.config.get("VAPID_PRIVATE_KEY"):
-        push.public_key(app)
+        vapid.public_key(app)
         assert (ROOT / "instance" / "vapid_private_key.pem").exists()

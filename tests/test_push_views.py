@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app import push
+from app.operations import push as push_ops
+from app.push import outbox, sender, vapid
 from app.models import Notification, NotificationStatus, PushSubscription, User
 from app.views.push import device_label
 from support import NOW
@@ -20,10 +21,10 @@ def test_reminders_page_lists_devices_and_switches(client, session, make_user, l
     response = client.get("/settings/reminders/")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert f'data-vapid-key="{push.public_key()}"' in html
+    assert f'data-vapid-key="{vapid.public_key()}"' in html
     assert 'data-subscribe-url="/api/v1/push/subscriptions"' in html
     assert "Chrome on Android" in html and "Send a test push" in html
-    for kind in push.SWITCHABLE_KINDS:
+    for kind in push_ops.SWITCHABLE_KINDS:
         assert f'value="{kind}" checked' in html
     assert 'value="test"' not in html
 
@@ -31,18 +32,18 @@ def test_reminders_page_lists_devices_and_switches(client, session, make_user, l
 def test_switches_save_the_muted_kinds(client, session, make_user, login):
     rep = make_user()
     login(rep)
-    wanted = [k for k in push.SWITCHABLE_KINDS if k not in ("weekly_summary", "coach_alert")]
+    wanted = [k for k in push_ops.SWITCHABLE_KINDS if k not in ("weekly_summary", "coach_alert")]
     response = client.post("/settings/reminders/kinds", data={"kinds": wanted}, headers=HX)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Reminder choices saved." in html and "<html" not in html
     assert 'value="coach_alert" aria' not in html
     session.expire_all()
-    assert push.muted_kinds(session.get(User, rep.id)) == {"weekly_summary", "coach_alert"}
+    assert push_ops.muted_kinds(session.get(User, rep.id)) == {"weekly_summary", "coach_alert"}
     full = client.post("/settings/reminders/kinds", data={"kinds": []})
     assert full.status_code == 303
     session.expire_all()
-    assert push.muted_kinds(session.get(User, rep.id)) == set(push.SWITCHABLE_KINDS)
+    assert push_ops.muted_kinds(session.get(User, rep.id)) == set(push_ops.SWITCHABLE_KINDS)
     bad = client.post("/settings/reminders/kinds", data={"kinds": ["nonsense"]}, headers=HX)
     assert bad.status_code == 422
 
@@ -107,11 +108,11 @@ def test_an_open_report_needs_the_signature(client, session, make_user):
     add(session, rep)
     notification = session.scalar(select(Notification))
     assert client.post("/push/opened", json={"id": notification.id, "sig": "forged"}).status_code == 404
-    assert client.post("/push/opened", json={"id": notification.id + 1, "sig": push.open_signature(notification.id)}).status_code == 404
+    assert client.post("/push/opened", json={"id": notification.id + 1, "sig": sender.open_signature(notification.id)}).status_code == 404
     assert client.post("/push/opened", data="nope").status_code == 400
     session.expire_all()
     assert session.get(User, rep.id).push_ignored_in_a_row == 3
-    response = client.post("/push/opened", json={"id": notification.id, "sig": push.open_signature(notification.id)})
+    response = client.post("/push/opened", json={"id": notification.id, "sig": sender.open_signature(notification.id)})
     assert response.status_code == 204
     session.expire_all()
     assert session.get(User, rep.id).push_ignored_in_a_row == 0
@@ -133,6 +134,17 @@ def test_nudges_run_sends_the_outbox(runner, session, make_user, push_service):
     assert naive.exit_code != 0 and "offset" in naive.output
 
 
+def test_push_send_sends_the_due_outbox_without_a_scan(runner, session, make_user, push_service):
+    rep = make_user()
+    subscribe(session, rep, push_service, "/phone")
+    add(session, rep, "due", now=NOW)
+    result = runner.invoke(args=["push", "send"])
+    assert result.exit_code == 0, result.output
+    assert "1 sent" in result.output and len(push_service.received) == 1
+    again = runner.invoke(args=["push", "send"])
+    assert "0 sent" in again.output and len(push_service.received) == 1
+
+
 def test_device_labels():
     assert device_label("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Version/17.4 Mobile/15E148 Safari/604.1") == "Safari on iPhone"
     assert device_label("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36 Edg/130.0") == "Edge on Windows"
@@ -141,6 +153,6 @@ def test_device_labels():
 
 
 def test_the_switchable_kinds_are_the_engines_kinds_but_test():
-    from app.nudges import NudgeKind
+    from app.nudges.model import NudgeKind
 
-    assert set(push.SWITCHABLE_KINDS) == {k.value for k in NudgeKind} - {push.TEST_KIND}
+    assert set(push_ops.SWITCHABLE_KINDS) == {k.value for k in NudgeKind} - {outbox.TEST_KIND}

@@ -19,9 +19,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from app import create_app, push, scheduler
+from app import create_app, scheduler
 from app.models import Notification, NotificationStatus
 from app.operations import push as push_ops
+from app.push import outbox, vapid
 from app.operations import tokens
 from bench.server import Gunicorn, app_environment
 from support import NOW, PASSWORD
@@ -45,7 +46,7 @@ def test_production_never_starts_the_dev_scheduler_or_any_thread(tmp_path):
     """A production app keeps no background worker: reminders come from ``flask nudges run`` only."""
     before = set(threading.enumerate())
     app = create_app({
-        "ENV": "production", "SECRET_KEY": "s" * 32, "VAPID_PRIVATE_KEY": push.new_private_key_pem(),
+        "ENV": "production", "SECRET_KEY": "s" * 32, "VAPID_PRIVATE_KEY": vapid.new_private_key_pem(),
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite'}", "SCHEDULER_ENABLED": True,
     })
     assert scheduler._EXTENSION not in app.extensions
@@ -164,9 +165,8 @@ def test_two_nudge_workers_at_once_send_each_notification_once(database_url, ses
                                    now=NOW, hosts=["127.0.0.1"], allow_http=True)
         push_service.delay(f"/device/{n}", 0.01)  # slow enough that the two runs overlap
     for n in range(200):
-        push.enqueue(session, user_id=reps[n % 20].id, kind="quiet_digest", key=f"scale:{n}",
-                     payload={"title": f"Nudge {n}", "body": "Call?", "url": "/"}, topic="quiet-digest",
-                     urgency="normal", ttl=3600, now=NOW)
+        outbox.enqueue_many(session, [outbox.Push(reps[n % 20].id, "quiet_digest", f"scale:{n}", f"Nudge {n}", "Call?",
+                                                  "/", topic="quiet-digest", urgency="normal", ttl=3600)], now=NOW)
     session.commit()
     ids = set(session.scalars(select(Notification.id).where(Notification.dedup_key.like("scale:%"))))
     env = app_environment(
@@ -177,9 +177,8 @@ def test_two_nudge_workers_at_once_send_each_notification_once(database_url, ses
         TOUCHBASE_PUSH_TIMEOUT="5",
     )
     command = [FLASK, "--app", "wsgi", "nudges", "run", "--at", NOW.isoformat()]
-    # The second worker shares its part among two sender processes of its own.
-    workers = [subprocess.Popen(command + extra, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True) for extra in ([], ["--senders", "2"])]
+    workers = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True) for _ in range(2)]
     outputs = [worker.communicate(timeout=60)[0] for worker in workers]
 
     assert [w.returncode for w in workers] == [0, 0], outputs

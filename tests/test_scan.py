@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 from sqlalchemy import event, func, select
 
-from app import badges, clock, push, scan
+from app import badges, clock
+from app.nudges import reads, snapshot
 from app.extensions import db
 from app.kinds import Role, Tier, TouchKind
 from app.models import (
@@ -26,6 +27,7 @@ from app.models import (
     User,
 )
 from app.operations import streak_state
+from app.push import outbox as push_outbox
 
 UTC = timezone.utc
 FRIDAY = date(2026, 11, 27)
@@ -84,8 +86,8 @@ def workdays_before(day: date, count: int) -> list[date]:
 
 
 def run(session, at: datetime, *, dry_run: bool = False) -> int:
-    """Scan at *at* and commit, as ``push.run`` does."""
-    count = scan.scan(session, at=at, dry_run=dry_run)
+    """Scan at *at* and commit, as ``outbox.run`` does."""
+    count = snapshot.scan(session, at=at, dry_run=dry_run)
     session.commit()
     return count
 
@@ -125,7 +127,7 @@ def test_a_quiet_customer_gets_one_decryptable_morning_digest_naming_them(sessio
     customer(session, rita, "Green GmbH", last=FRIDAY - timedelta(days=2))
     session.commit()
 
-    report = push.run(session, at=BERLIN_MORNING, scan=scan.scan)
+    report = push_outbox.run(session, at=BERLIN_MORNING, scan=snapshot.scan)
 
     assert (report.enqueued, report.sent) == (1, 1)
     [received] = push_service.for_path("/rita-phone")
@@ -263,9 +265,9 @@ def test_at_most_two_a_day_then_the_news_comes_the_next_day_and_is_marked_announ
 def test_a_push_already_enqueued_today_counts_towards_the_cap(session, rep):
     customer(session, rep, "Müller AG", last=FRIDAY - timedelta(days=20))
     _news(session, rep)
-    push.enqueue(session, user_id=rep.id, kind="pipeline_quiet", key=f"{rep.id}:pipeline_quiet:2026-11-27",
-                 payload={"title": "t", "body": "b", "url": "/"}, topic="tb-pipeline-quiet", urgency="normal",
-                 ttl=3600, now=BERLIN_MORNING - timedelta(hours=1), local_day=FRIDAY)
+    earlier = push_outbox.Push(rep.id, "pipeline_quiet", f"{rep.id}:pipeline_quiet:2026-11-27", "t", "b", "/",
+                          topic="tb-pipeline-quiet", urgency="normal", ttl=3600, local_day=FRIDAY)
+    push_outbox.enqueue_many(session, [earlier], now=BERLIN_MORNING - timedelta(hours=1))
     assert run(session, BERLIN_MORNING) == 1
     assert kinds(session, rep) == ["pipeline_quiet", "quiet_digest"]
 
@@ -453,7 +455,7 @@ def _statements(session, at: datetime) -> tuple[int, int]:
     engine = db.engine
     event.listen(engine, "before_cursor_execute", count)
     try:
-        enqueued = scan.scan(session, at=at)
+        enqueued = snapshot.scan(session, at=at)
     finally:
         event.remove(engine, "before_cursor_execute", count)
     session.commit()
@@ -592,10 +594,10 @@ def test_the_sql_warmth_counts_equal_app_warmth_in_every_zone_and_crisis_mode(se
         expected[rep.id] = ([r[4] for r in quiet[:3]], len(quiet), sum(r[0] is warmth.Warmth.warming for r in rows))
     session.flush()
 
-    loaded = scan._load_users(session, at)
+    loaded = reads.load_users(session, at)
     assert len({r.today for r in loaded.values()}) == 3  # three local days at once
     max_today = max(r.today for r in loaded.values())
-    quiet, warming = scan._load_customers(session, loaded, scan._subscribed_ids(), max_today=max_today)
+    quiet, warming = snapshot._load_customers(session, loaded, reads.subscribed_ids(), max_today=max_today)
     for rep in reps:
         names, n_quiet, n_warming = expected[rep.id]
         assert [c.name for c in quiet[rep.id][:3]] == names

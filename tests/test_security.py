@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app, push
+from app import create_app
+from app.push import vapid
 from app.extensions import db
 from app.kinds import Role
 from app.models import Organization, User
@@ -167,7 +168,7 @@ def _dispose(other_app) -> None:
 @pytest.fixture(scope="module")
 def vapid_pem() -> str:
     """A VAPID private key, as production requires one."""
-    return push.new_private_key_pem()
+    return vapid.new_private_key_pem()
 
 
 @pytest.fixture

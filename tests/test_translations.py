@@ -7,7 +7,7 @@ from babel.messages.pofile import read_po
 
 from app import ROOT
 
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None}
 METHODS = [("**.py", "python"), ("**.html", "jinja2")]
 
 

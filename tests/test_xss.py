@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app import clock, push, queries
+from app import clock, queries
+from app.push import outbox
 from app.models import Challenge, Customer, Touch, User
-from app.nudges import RepSnapshot, due
+from app.nudges import rules, texts
+from app.nudges.model import RepSnapshot
 from app.operations import invites
 from support import PASSWORD
 
@@ -218,12 +220,11 @@ def test_a_push_carries_the_payloads_as_plain_text(session, make_user, make_cust
     at = datetime(2024, 6, 3, 6, 0, tzinfo=timezone.utc)  # Monday, 08:00 in Berlin: the morning digest
     snapshot = RepSnapshot(user_id=rep.id, timezone="Europe/Berlin", quiet_start_hour=22, quiet_end_hour=7,
                            locale="en", quiet_customers=((1, SCRIPT, 16), (2, IMG, 12)))
-    nudges = due(snapshot, at)
+    nudges = [texts.render(nudge) for nudge in rules.due(snapshot, at)]
     assert nudges, "no nudge for a quiet customer"
-    for nudge in nudges:
-        push.enqueue_nudge(session, nudge, now=at)
+    outbox.enqueue_many(session, nudges, now=at)
     session.commit()
-    push.process_outbox(session, now=at)
+    outbox.process_outbox(session, now=at)
     [received] = push_service.for_path("/phone")
     payload = received.payload
     text = payload["title"] + "\n" + payload["body"]

@@ -10,11 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import push
-from ..models import PushSubscription, User
+from ..push import endpoints, vapid
+from ..models import Notification, PushSubscription, User
+from ..nudges.model import NudgeKind
 from . import Invalid, NotFound
 
 MAX_DEVICES = 20
+#: Nudge kinds a user can switch off on the reminders page (``test`` is always allowed), in the order shown.
+SWITCHABLE_KINDS = tuple(kind.value for kind in NudgeKind if kind is not NudgeKind.test)
 MAX_USER_AGENT = 300
 
 
@@ -31,16 +34,16 @@ def check_subscription(endpoint, keys, *, hosts, allow_http: bool) -> tuple[str,
     errors: dict[str, str] = {}
     if not isinstance(endpoint, str) or not endpoint.strip():
         errors["endpoint"] = _l("The subscription has no endpoint.")
-    elif push.endpoint_refusal(endpoint.strip(), hosts=hosts, allow_http=allow_http):
+    elif endpoints.endpoint_refusal(endpoint.strip(), hosts=hosts, allow_http=allow_http):
         errors["endpoint"] = _l("This push service is not allowed.")
     if not isinstance(keys, dict):
         keys = {}
         errors["keys"] = _l("The subscription keys are missing.")
     p256dh, auth = keys.get("p256dh"), keys.get("auth")
     if "keys" not in errors:
-        if not isinstance(p256dh, str) or not push.is_p256_point(push.b64url_decode(p256dh)):
+        if not isinstance(p256dh, str) or not endpoints.is_p256_point(vapid.b64url_decode(p256dh)):
             errors["keys.p256dh"] = _l("The key p256dh must be a P-256 public key (65 bytes, base64url).")
-        raw_auth = push.b64url_decode(auth) if isinstance(auth, str) else None
+        raw_auth = vapid.b64url_decode(auth) if isinstance(auth, str) else None
         if raw_auth is None or len(raw_auth) != 16:
             errors["keys.auth"] = _l("The key auth must be 16 bytes, base64url.")
     if errors:
@@ -134,10 +137,29 @@ def list_devices(session: Session, user: User) -> list[PushSubscription]:
 def set_enabled_kinds(session: Session, user: User, enabled) -> frozenset[str]:
     """Switch the nudge kinds in *enabled* on and every other switchable kind off; return the muted."""
     wanted = {str(kind) for kind in enabled}
-    unknown = wanted - set(push.SWITCHABLE_KINDS)
+    unknown = wanted - set(SWITCHABLE_KINDS)
     if unknown:
         raise Invalid({"kinds": _l("Unknown kind of reminder.")})
-    muted = [kind for kind in push.SWITCHABLE_KINDS if kind not in wanted]
+    muted = [kind for kind in SWITCHABLE_KINDS if kind not in wanted]
     user.push_muted_kinds = ",".join(muted)
     session.flush()
     return frozenset(muted)
+
+
+def muted_kinds(user: User) -> frozenset[str]:
+    """Return the nudge kinds *user* switched off."""
+    return frozenset(k for k in (user.push_muted_kinds or "").split(",") if k)
+
+
+def record_open(session: Session, *, notification_id: int, now: datetime) -> bool:
+    """Note that a notification was opened: the user is paying attention again (resets back-off)."""
+    notification = session.get(Notification, notification_id)
+    if notification is None:
+        return False
+    if notification.opened_at is None:
+        notification.opened_at = now
+    user = session.get(User, notification.user_id)
+    user.push_ignored_in_a_row = 0
+    user.push_last_opened_at = now
+    session.flush()
+    return True

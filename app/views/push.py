@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from .. import clock, push
+from .. import clock
+from ..push import outbox, vapid
 from ..extensions import db
 from ..htmx import is_partial, render
 from ..operations import Invalid
@@ -49,15 +50,15 @@ def device_label(user_agent: str | None) -> str:
 
 
 def _page(*, block: str | None = None, status: int = 200, **context):
-    muted = push.muted_kinds(current_user)
+    muted = push_ops.muted_kinds(current_user)
     return render(
         "push/index.html",
         block=block,
         status=status,
         devices=push_ops.list_devices(db.session, current_user),
         device_label=device_label,
-        kinds=[(kind, *KIND_TEXT[kind], kind not in muted) for kind in push.SWITCHABLE_KINDS],
-        vapid_public_key=push.public_key(),
+        kinds=[(kind, *KIND_TEXT[kind], kind not in muted) for kind in push_ops.SWITCHABLE_KINDS],
+        vapid_public_key=vapid.public_key(),
         **context,
     )
 
@@ -74,7 +75,7 @@ def index():
 @login_required
 def test():
     """Send a test push to all of the user's devices right away."""
-    report = push.send_test(
+    report = outbox.send_test(
         db.session, current_user, now=clock.now(),
         title=_("Touchbase test"), body=_("Reminders work on this device."), url=url_for("today.index"),
     )

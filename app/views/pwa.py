@@ -14,7 +14,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from .. import assets, clock, push
+from .. import assets, clock
+from ..operations import push as push_ops
+from ..push import sender
 from ..extensions import csrf, db
 from ..web import api_error
 
@@ -208,10 +210,10 @@ def push_opened():
         not isinstance(notification_id, int)
         or isinstance(notification_id, bool)
         or not isinstance(signature, str)
-        or not push.check_open_signature(notification_id, signature)
+        or not sender.check_open_signature(notification_id, signature)
     ):
         return api_error(404, "not_found", _("Not found."))
-    if not push.record_open(db.session, notification_id=notification_id, now=clock.now()):
+    if not push_ops.record_open(db.session, notification_id=notification_id, now=clock.now()):
         db.session.rollback()
         return api_error(404, "not_found", _("Not found."))
     db.session.commit()

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
-from app import push
+from app.push import vapid
 from app.models import PushSubscription
 from fake_push import b64url
 
@@ -134,7 +134,7 @@ def test_turning_on_reminders_subscribes_with_the_servers_key(page, session, mak
 
     calls = page.evaluate("window.__subscribeCalls")
     assert len(calls) == 1 and calls[0]["userVisibleOnly"] is True
-    assert bytes(calls[0]["key"]) == push.b64url_decode(push.public_key(live_app))
+    assert bytes(calls[0]["key"]) == vapid.b64url_decode(vapid.public_key(live_app))
     session.commit()  # end the read snapshot: SQLite runs real transactions (app/database.py)
     stored = session.scalar(select(PushSubscription))
     assert (stored.user_id, stored.endpoint, stored.p256dh, stored.auth) == (rep.id, endpoint, keys["p256dh"], keys["auth"])
