@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app import clock, push, queries
+from app import clock, push
 from app.models import Challenge, Customer, Touch, User
 from app.nudges import RepSnapshot, due
 from app.operations import invites
+from app.queries import common as common_q
 from support import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +64,7 @@ def filled(app, session):
         "name": PAYLOAD, "organization": PAYLOAD, "email": "coach@example.com", "password": PASSWORD,
         "timezone": "Europe/Berlin",
     }))
-    today = queries.today_of(session.scalar(select(User)), clock.now())
+    today = common_q.today_of(session.scalar(select(User)), clock.now())
     keep("settings", coach.post("/settings/", data={**_form_defaults(coach.get("/settings/").get_data(as_text=True),
                                                                        "/settings/"), "name": PAYLOAD}))
     keep("customer", coach.post("/customers/", headers=HX, data={

@@ -11,12 +11,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from .. import badges, clock, points, queries
+from .. import badges, clock, points
 from ..extensions import db
 from ..htmx import is_partial, render, trigger
 from ..models import Touch
 from ..operations import Invalid, NotFound, awards, ledger
 from ..operations import kudos as kudos_ops
+from ..queries import common as common_q
+from ..queries import points as points_q
 
 bp = Blueprint("badges", __name__)
 
@@ -114,7 +116,7 @@ def badge_cards(stats: badges.Stats, held: list[awards.Award]) -> tuple[list[Bad
 def index():
     """Show the rep's badges: earned ones with their date, locked ones with progress, kudos, points."""
     now = clock.now()
-    today = queries.today_of(current_user, now)
+    today = common_q.today_of(current_user, now)
     held = awards.held_awards(db.session, current_user)
     stats = awards.build_stats(db.session, current_user, today=today, held=[a.badge.code for a in held], full=True)
     earned, locked = badge_cards(stats, held)
@@ -123,7 +125,7 @@ def index():
         "badges/index.html",
         earned=earned,
         locked=locked,
-        totals=ledger.totals(db.session, current_user, today=today, with_total=True),
+        totals=points_q.totals(db.session, current_user, today=today, with_total=True),
         received=kudos_ops.received(db.session, current_user),
         coach=coach,
         team_reps=kudos_ops.team_reps(db.session, current_user) if coach else [],
@@ -153,7 +155,7 @@ def _rep_page(rep, *, status: int = 200, errors: dict | None = None, failed_touc
         given=kudos_ops.kudos_by_coach(db.session, current_user, [t.id for t in touches]),
         kudos_left=kudos_ops.left_this_month(db.session, current_user, now=now),
         per_month=badges.KUDOS_PER_COACH_PER_MONTH,
-        today=queries.today_of(current_user, now),
+        today=common_q.today_of(current_user, now),
         errors=errors or {},
         failed_touch=failed_touch,
         values=values or {},
@@ -199,7 +201,7 @@ def _row(rep, touch_id: int, *, status: int = 200, error: str | None = None, not
         touch=touch,
         given=kudos_ops.kudos_by_coach(db.session, current_user, [touch_id]).get(touch_id),
         kudos_left=kudos_ops.left_this_month(db.session, current_user, now=now),
-        today=queries.today_of(current_user, now),
+        today=common_q.today_of(current_user, now),
         error=error,
         note=note,
     )

@@ -7,10 +7,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import clock, queries
+from .. import clock
 from ..extensions import config_limit, db, limiter, user_or_address
 from ..htmx import is_partial, render, trigger
-from ..operations import Invalid, accounts, away, crisis, invites, streak_state
+from ..operations import Invalid, accounts, away, crisis, invites
+from ..queries import common as common_q
+from ..queries import team as team_q
 
 bp = Blueprint("team", __name__, url_prefix="/team")
 
@@ -21,7 +23,7 @@ HOLIDAY_EVENT = "away-changed"
 def _page(*, status: int = 200, block: str | None = None, **context):
     now = clock.now()
     coach = current_user.is_coach and current_user.team_id is not None
-    today = streak_state.user_today(current_user, now)
+    today = common_q.today_of(current_user, now)
     return render(
         "team/index.html",
         block=block,
@@ -36,7 +38,7 @@ def _page(*, status: int = 200, block: str | None = None, **context):
         holiday_limits=away.limits(today),
         holiday_values=context.pop("holiday_values", {}),
         holiday_errors=context.pop("holiday_errors", {}),
-        radar=queries.radar(db.session, current_user, now=now) if coach else [],
+        radar=team_q.radar(db.session, current_user, now=now) if coach else [],
         crisis_values=context.pop("crisis_values", {}),
         crisis_errors=context.pop("crisis_errors", {}),
         **context,
@@ -112,7 +114,7 @@ def delete_holiday(holiday_id: int):
 @login_required
 def rep(rep_id: int):
     """Show a rep's quiet and warming customers to their coach; anyone else gets a 404."""
-    detail = queries.rep_customers(db.session, current_user, rep_id, now=clock.now())
+    detail = team_q.rep_customers(db.session, current_user, rep_id, now=clock.now())
     if detail is None:
         abort(404)
     return render("team/rep.html", detail=detail, crisis=current_user.team.crisis_since is not None)

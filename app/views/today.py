@@ -3,9 +3,10 @@
 from flask import Blueprint, request
 from flask_login import current_user, login_required
 
-from .. import clock, ideas, page_cache, queries
+from .. import clock, ideas, page_cache
 from ..extensions import db
 from ..htmx import is_partial, render
+from ..queries import today as queries
 
 bp = Blueprint("today", __name__)
 
