@@ -1,1 +1,1 @@
-"""Read side: what the pages and the API show, one module per page (``common`` for what they share)."""
+"""Read side: one module per page, with ``common`` and ``points`` for what several pages share."""
