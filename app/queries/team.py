@@ -1,4 +1,4 @@
-"""The team page's reads for a coach: the quiet radar, a rep's customers, the weekly summary."""
+"""A coach's reads about their team: the quiet radar, a rep's customers, the weekly summary."""
 
 from __future__ import annotations
 
