@@ -21,11 +21,13 @@ from flask.cli import AppGroup
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from . import clock, queries
+from . import clock
 from .extensions import db
 from .kinds import Direction, Role, Tier, TouchKind
 from .models import BadgeAward, Customer, Organization, Team, Touch, User
 from .operations import accounts, awards, ledger, streak_state
+from .queries import common as common_q
+from .queries import streak as streak_q
 from .warmth import default_cadence
 
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -505,7 +507,7 @@ def seed(session: Session, *, now: datetime, password_hash: str) -> SeedResult |
     rows: list[dict] = []
     all_plans: list[_Plan] = []
     for person, user in zip(PEOPLE, users):
-        today = queries.today_of(user, now)
+        today = common_q.today_of(user, now)
         first = today - timedelta(days=HISTORY_DAYS - 1)
         active = _active_days(rng, person.pattern, today=today, first=first, workdays=user.workday_set)
         plans = _plan_customers(rng, user, CONTACTS[person.email], active, today=today)
@@ -549,7 +551,7 @@ def _login_table(session: Session, users: list[User], *, now: datetime, password
     lines = [f"Demo logins — password for everyone: {password}", ""]
     lines.append(f"  {'E-mail':<26} {'Role':<6} {'Time zone':<17} {'Language':<9} Streak")
     for user in users:
-        streak = queries.streak_summary(session, user, today=queries.today_of(user, now))
+        streak = streak_q.summary(session, user, today=common_q.today_of(user, now))
         state = f"{streak.current} days" + (", at risk today" if streak.at_risk else "")
         lines.append(f"  {user.email:<26} {user.role.value:<6} {user.timezone:<17} "
                      f"{user.locale or 'browser':<9} {state}")

@@ -26,6 +26,8 @@ from flask.testing import FlaskClient
 from app import clock, streaks
 from app.extensions import db
 from app.operations import accounts, streak_state
+from app.queries import common as common_q
+from app.queries import streak as streak_q
 
 from . import seed
 from .common import Row, StatementCounter, bench_app, databases, dispose, machine_note, median, ms, p95
@@ -54,7 +56,7 @@ def build(app: Flask) -> dict[str, dict]:
         for label, email, history_days in (("A", "ten-years@bench.example", YEARS_DAYS),
                                             ("B", "one-week@bench.example", WEEK_DAYS)):
             user = seed.rep(session, team, email, now=now, password_hash=password_hash)
-            today = streak_state.user_today(user, now)
+            today = common_q.today_of(user, now)
             days = seed.days_back(today, history_days)
             ids = seed.customers(session, user, CUSTOMERS, created_day=days[0])
             rows = [seed.touch_row(user, ids[n % CUSTOMERS], day, n) for n, day in enumerate(days)]
@@ -80,19 +82,19 @@ def login(app: Flask, email: str) -> tuple[FlaskClient, str]:
 @contextlib.contextmanager
 def without_checkpoint() -> Iterator[None]:
     """Make every streak read fold the whole history, as if there were no kept state (control)."""
-    kept = streak_state.summary
+    kept = streak_q.summary
 
     def from_scratch(session, user, *, today: date) -> streaks.StreakSummary:
-        hist = streak_state.history(session, user)
-        walker, _ = streak_state.fold_from_scratch(hist, today - timedelta(days=1))
+        hist = streak_q.history(session, user)
+        walker, _ = streak_q.fold_from_scratch(hist, today - timedelta(days=1))
         return streaks.finish(walker, today, active=hist.active, workdays=hist.workdays,
                               away=hist.away, bonus=hist.bonus)
 
-    streak_state.summary = from_scratch
+    streak_q.summary = from_scratch
     try:
         yield
     finally:
-        streak_state.summary = kept
+        streak_q.summary = kept
 
 
 def measure(app: Flask, reps: dict[str, dict], *, iterations: int = ITERATIONS,

@@ -7,10 +7,12 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from app import queries, streaks
+from app import streaks
 from app.models import AwayPeriod, StreakState, TeamHoliday, Touch
 from app.operations import Invalid, NotFound, away, streak_state
 from app.operations.touches import log_touch
+from app.queries import common as common_q
+from app.queries import streak as streak_q
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # Friday; 11:00 in Berlin
@@ -44,8 +46,8 @@ def assert_consistent(session, user, now: datetime = NOW) -> streaks.StreakSumma
     """The kept checkpoint equals a rebuild, and the shown streak equals one computed from scratch."""
     _count, differences = streak_state.rebuild_all(session, now=now, check=True)
     assert differences == []
-    today = queries.today_of(user, now)
-    shown = queries.streak_summary(session, user, today=today)
+    today = common_q.today_of(user, now)
+    shown = streak_q.summary(session, user, today=today)
     assert shown == from_scratch(session, user, today)
     return shown
 

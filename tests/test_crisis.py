@@ -5,12 +5,14 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from app import queries
 from app.kinds import Role
 from app.models import BadgeAward, Challenge
 from app.operations import Invalid, NotFound, crisis
 from app.operations import challenges as challenge_ops
 from app.operations import touches
+from app.queries import common as common_q
+from app.queries import customers as customers_q
+from app.queries import today as today_q
 from app.warmth import Warmth
 
 from support import NOW, PASSWORD
@@ -113,21 +115,21 @@ def test_crisis_form_errors_are_a_422_and_reps_get_a_404(app, session, coach, te
 
 def test_crisis_cadence_turns_green_customers_warming_and_warming_ones_quiet(app, session, coach, team, make_user, make_customer):
     rep = make_user(team=team)
-    today = queries.today_of(rep, NOW)
+    today = common_q.today_of(rep, NOW)
     green = make_customer(rep, "Green GmbH", tier="B", now=NOW - timedelta(days=8))  # 8 of 14 days
     warming = make_customer(rep, "Warm AG", tier="B", now=NOW - timedelta(days=11))  # 11 of 14 days
-    before = {r.customer.name: r.warmth for r in queries.customer_rows(session, rep, today=today)}
+    before = {r.customer.name: r.warmth for r in customers_q.customer_rows(session, rep, today=today)}
     assert before == {"Green GmbH": Warmth.green, "Warm AG": Warmth.warming}
 
     crisis.start_crisis(session, coach, reason="Storm", message="", now=NOW)
     # Cadence 14 × 0.7 = 9.8 days: warming from day 7, quiet after 9.8.
-    after = {r.customer.name: r.warmth for r in queries.customer_rows(session, rep, today=today)}
+    after = {r.customer.name: r.warmth for r in customers_q.customer_rows(session, rep, today=today)}
     assert after == {"Green GmbH": Warmth.warming, "Warm AG": Warmth.quiet}
-    assert queries.customer_row(green, today).warmth is Warmth.warming
-    assert queries.customer_row(green, today, crisis=False).warmth is Warmth.green
-    assert [r.warmth for r in queries.whom_to_touch(session, rep, today=today)] == [Warmth.quiet, Warmth.warming]
+    assert common_q.customer_row(green, today).warmth is Warmth.warming
+    assert common_q.customer_row(green, today, crisis=False).warmth is Warmth.green
+    assert [r.warmth for r in today_q.whom_to_touch(session, rep, today=today)] == [Warmth.quiet, Warmth.warming]
     # A coach of the same team sees the same through the list; the API follows too.
-    assert {r.warmth for r in queries.customer_rows(session, coach, today=today)} == {Warmth.warming, Warmth.quiet}
+    assert {r.warmth for r in customers_q.customer_rows(session, coach, today=today)} == {Warmth.warming, Warmth.quiet}
     as_rep = _signed_in(app, session, rep)
     body = as_rep.get("/api/v1/customers").get_json()
     assert {c["name"]: c["warmth"] for c in body["customers"]} == {"Green GmbH": "warming", "Warm AG": "quiet"}
@@ -140,8 +142,8 @@ def test_crisis_of_another_team_leaves_my_cadence_alone(session, make_user, make
     rep = make_user(team=mine)
     make_customer(rep, tier="B", now=NOW - timedelta(days=8))
     crisis.start_crisis(session, other_coach, reason="Theirs", message="", now=NOW)
-    today = queries.today_of(rep, NOW)
-    assert [r.warmth for r in queries.customer_rows(session, rep, today=today)] == [Warmth.green]
+    today = common_q.today_of(rep, NOW)
+    assert [r.warmth for r in customers_q.customer_rows(session, rep, today=today)] == [Warmth.green]
 
 
 def _log_days(session, rep, customer, days):

@@ -7,12 +7,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import queries
 from app.kinds import Role, Tier
 from app.models import Customer
 from app.operations import Invalid, NotFound
 from app.operations import customers as ops
 from app.warmth import Warmth
+from app.queries import customers as customers_q
 from support import NOW
 
 
@@ -111,10 +111,10 @@ def test_archive_and_restore(session, make_user, make_customer):
     ops.archive_customer(session, customer, now=NOW)
     with pytest.raises(NotFound):
         ops.get_customer(session, rep, customer.id, include_archived=False)
-    assert queries.archived_count(session, rep) == 1
-    assert queries.customer_rows(session, rep, today=NOW.date()) == []
+    assert customers_q.archived_count(session, rep) == 1
+    assert customers_q.customer_rows(session, rep, today=NOW.date()) == []
     ops.restore_customer(session, customer)
-    assert queries.archived_count(session, rep) == 0
+    assert customers_q.archived_count(session, rep) == 0
 
 
 def test_warmth_counts_cover_every_warmth(session, make_user, make_customer):
@@ -123,7 +123,7 @@ def test_warmth_counts_cover_every_warmth(session, make_user, make_customer):
     make_customer(rep, "Fresh", tier="A")
     make_customer(rep, "Old", tier="A", now=NOW - timedelta(days=20))
     make_customer(rep, "Resting", paused_until=(today + timedelta(days=3)).isoformat())
-    counts = queries.warmth_counts(queries.customer_rows(session, rep, today=today))
+    counts = customers_q.warmth_counts(customers_q.customer_rows(session, rep, today=today))
     assert counts == {Warmth.green: 1, Warmth.warming: 0, Warmth.quiet: 1, Warmth.paused: 1}
 
 
@@ -132,4 +132,4 @@ def test_archived_count_sees_only_visible_customers(session, make_org, make_user
     other = make_user()
     for owner in (rep, other):
         ops.archive_customer(session, make_customer(owner), now=NOW)
-    assert queries.archived_count(session, rep) == 1
+    assert customers_q.archived_count(session, rep) == 1

@@ -11,6 +11,7 @@ from app import points
 from app.models import PointsEntry, Touch
 from app.operations import ledger
 from app.operations import touches as ops
+from app.queries import points as points_q
 from support import NOW
 
 TODAY = date(2026, 11, 27)  # NOW's local day in Berlin, a Friday
@@ -135,7 +136,7 @@ def test_delete_appends_a_reversal_and_never_reverses_twice(session, rep, custom
     assert reversal.reversal_of_id == original.id
     assert ledger.reverse(session, gone.touch, now=NOW) == []  # a second delete path adds nothing
     assert len(entries(session, rep)) == 3
-    assert ledger.totals(session, rep, today=TODAY, with_total=True) == ledger.Totals(7, 7, 7)
+    assert points_q.totals(session, rep, today=TODAY, with_total=True) == points_q.Totals(7, 7, 7)
 
 
 def test_undo_reverses_the_points(session, rep, customer):
@@ -157,8 +158,8 @@ def test_totals_today_this_iso_week_and_all_time(session, rep, customer, make_cu
     log(session, rep, make_customer(rep, now=NOW), "call", days_back=2)  # Wednesday: 7
     last_sunday = TODAY - timedelta(days=5)
     old_touch(session, rep, make_customer(rep, now=NOW), "email", last_sunday, pts=5)
-    assert ledger.totals(session, rep, today=TODAY) == ledger.Totals(11, 18, None)
-    assert ledger.totals(session, rep, today=TODAY, with_total=True) == ledger.Totals(11, 18, 23)
+    assert points_q.totals(session, rep, today=TODAY) == points_q.Totals(11, 18, None)
+    assert points_q.totals(session, rep, today=TODAY, with_total=True) == points_q.Totals(11, 18, 23)
 
 
 def test_a_colleagues_touches_with_the_customer_cost_nothing(session, rep, customer, make_user):

@@ -6,11 +6,12 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event
 
-from app import queries, streaks
+from app import streaks
 from app.extensions import db
 from app.kinds import Role, Tier, TouchKind
 from app.models import Customer, Touch
 from app.operations import crisis, streak_state, touches
+from app.queries import team as team_q
 
 from support import NOW, PASSWORD
 
@@ -55,7 +56,7 @@ def test_radar_lists_every_rep_with_their_signals_most_at_risk_first(session, co
         day = TODAY - timedelta(days=offset)
         if day.weekday() < 5:
             _log(session, steady, cs, day, kind="letter" if offset % 2 else "call")
-    rows = queries.radar(session, coach, now=NOW)
+    rows = team_q.radar(session, coach, now=NOW)
     assert [r.rep.name for r in rows] == ["Silent", "Drifting", "Steady"]
     silent_row, drifting_row, steady_row = rows
     assert (silent_row.quiet, silent_row.warming, silent_row.customers) == (2, 0, 2)
@@ -72,9 +73,9 @@ def test_radar_lists_every_rep_with_their_signals_most_at_risk_first(session, co
 def test_radar_follows_crisis_cadence(session, coach, team, make_user, make_customer):
     rep = make_user(team=team)
     make_customer(rep, tier="B", now=NOW - timedelta(days=11))
-    assert queries.radar(session, coach, now=NOW)[0].quiet == 0
+    assert team_q.radar(session, coach, now=NOW)[0].quiet == 0
     crisis.start_crisis(session, coach, reason="Storm", message="", now=NOW)
-    assert queries.radar(session, coach, now=NOW)[0].quiet == 1
+    assert team_q.radar(session, coach, now=NOW)[0].quiet == 1
 
 
 def test_team_page_shows_the_radar_to_coaches_only(app, session, coach, team, make_user):
@@ -111,7 +112,7 @@ def test_coach_weekly_summary_covers_last_week(session, coach, team, make_user, 
     customer = make_customer(busy, tier="A", now=NOW - timedelta(days=30))
     for day in (date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 27)):
         _log(session, busy, customer, day)
-    summary = queries.coach_weekly_summary(session, coach, today=date(2026, 11, 30))  # Monday
+    summary = team_q.coach_weekly_summary(session, coach, today=date(2026, 11, 30))  # Monday
     assert (summary.first, summary.last) == (date(2026, 11, 23), date(2026, 11, 29))
     assert (summary.reps, summary.touches, summary.active_reps) == (2, 3, 1)
     assert summary.quiet_reps == ("Quiet Quentin",)

@@ -530,7 +530,7 @@ def _next_workday_morning(user: User, now: datetime) -> datetime:
 def test_a_demo_rep_who_enables_reminders_gets_a_real_push_for_a_real_quiet_customer(runner, session, push_service):
     from test_push import subscribe as subscribe_device
 
-    from app import queries
+    from app.queries import customers as customers_q
     from app.warmth import Warmth
 
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
@@ -539,7 +539,7 @@ def test_a_demo_rep_who_enables_reminders_gets_a_real_push_for_a_real_quiet_cust
     for user in session.scalars(select(User).where(User.role == Role.rep).order_by(User.id)):
         at = _next_workday_morning(user, now)
         today = clock.local_day(at, user.timezone, user.day_start_hour)
-        quiet = [r.customer.name for r in queries.customer_rows(session, user, today=today)
+        quiet = [r.customer.name for r in customers_q.customer_rows(session, user, today=today)
                  if r.warmth is Warmth.quiet and r.customer.owner_id == user.id]
         if quiet:
             chosen = (user, at, quiet)

@@ -8,12 +8,13 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event
 
-from app import clock, queries, streaks
+from app import clock, streaks
 from app.extensions import db
 from app.models import AwayPeriod, TeamHoliday, Touch
 from app.operations import streak_state
 from app.operations import touches as ops
 from app.views.streak import next_freeze_in
+from app.queries import streak as streak_q
 
 # Friday 27 November 2026, 11:00 in Berlin: the rep's local day is the 27th.
 FIXED_NOW = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
@@ -247,9 +248,9 @@ def test_next_freeze_counts_the_days_left_in_the_run(run, left):
     assert next_freeze_in(run) == left
 
 
-def fresh_run(hist: streak_state.History, today: date) -> int:
+def fresh_run(hist: streak_q.History, today: date) -> int:
     """Return ``run_of_active`` through *today* by folding the whole history, the slow way."""
-    walker, _ = streak_state.fold_from_scratch(hist, today - timedelta(days=1))
+    walker, _ = streak_q.fold_from_scratch(hist, today - timedelta(days=1))
     streaks.finish(walker, today, active=hist.active, workdays=hist.workdays, away=hist.away, bonus=hist.bonus)
     return walker.run_of_active
 
@@ -264,8 +265,8 @@ def test_streak_page_data_agrees_with_a_full_fold(session, rep, customer, checkp
     elif checkpoint == "none":
         session.delete(session.get(streak_state.StreakState, rep.id))
     session.flush()
-    data = queries.streak_page(session, rep, today=TODAY)
-    hist = streak_state.history(session, rep)
+    data = streak_q.streak_page(session, rep, today=TODAY)
+    hist = streak_q.history(session, rep)
     assert data.summary == streaks.summarize(hist.active, today=TODAY, bonus_freeze_days=hist.bonus)
     assert data.run_of_active == fresh_run(hist, TODAY)
     assert data.first_day == WINDOW_START

@@ -13,20 +13,22 @@ from app.models import StreakState, Touch
 from app.operations import streak_state
 from app.operations.accounts import update_settings
 from app.operations.touches import delete_touch, log_touch, undo_touch, update_touch
+from app.queries import common as common_q
+from app.queries import streak as streak_q
 
 UTC = timezone.utc
 
 
 def fresh(session, user, today: date) -> streaks.StreakSummary:
     """Fold the whole history from scratch, as the rule in DESIGN.md says."""
-    hist = streak_state.history(session, user)
+    hist = streak_q.history(session, user)
     return streaks.summarize(hist.active, today=today, workdays=hist.workdays, away=hist.away,
                              bonus_freeze_days=hist.bonus)
 
 
 def assert_consistent(session, user, now: datetime) -> streaks.StreakSummary:
-    today = streak_state.user_today(user, now)
-    kept = streak_state.summary(session, user, today=today)
+    today = common_q.today_of(user, now)
+    kept = streak_q.summary(session, user, today=today)
     assert kept == fresh(session, user, today)
     _count, differences = streak_state.rebuild_all(session, now=now, check=True)
     assert differences == []
@@ -119,9 +121,9 @@ def test_time_zone_change_keeps_history_and_state(session, rep, make_customer):
     customer = make_customer(rep, now=at(date(2026, 10, 1)))
     _log_daily(session, rep, customer, date(2026, 10, 1), 10)
     now = at(date(2026, 10, 10), 20)
-    days_before = sorted(streak_state.history(session, rep).active)
+    days_before = sorted(streak_q.history(session, rep).active)
     update_settings(session, rep, {"timezone": "Pacific/Auckland"}, now=now)
-    assert sorted(streak_state.history(session, rep).active) == days_before
+    assert sorted(streak_q.history(session, rep).active) == days_before
     assert_consistent(session, rep, now)
 
 
@@ -180,6 +182,6 @@ def test_reading_the_streak_writes_nothing(session, rep, make_customer):
     session.commit()
     session.delete(session.get(StreakState, rep.id))
     session.commit()
-    summary = streak_state.summary(session, rep, today=date(2026, 10, 3))
+    summary = streak_q.summary(session, rep, today=date(2026, 10, 3))
     assert summary.current == 3
     assert session.get(StreakState, rep.id) is None

@@ -6,11 +6,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import delete, event
 
-from app import clock, ideas, queries
+from app import clock, ideas
 from app.extensions import db as _db
 from app.models import AwayPeriod, StreakState, TeamHoliday
-from app.operations import ledger
 from app.operations import touches as ops
+from app.queries import common as common_q
+from app.queries import points as points_q
+from app.queries import streak as streak_q
+from app.queries import today as today_q
 
 HX = {"HX-Request": "true"}
 
@@ -101,7 +104,7 @@ def test_goal_reached_and_streak_at_risk(client, session, rep, make_customer):
 
 
 def test_idea_of_the_day_is_shown(client, rep):
-    today = queries.today_of(rep, clock.now())
+    today = common_q.today_of(rep, clock.now())
     assert str(ideas.idea_of_the_day(today, rep.id)) in client.get("/").get_data(as_text=True)
 
 
@@ -150,7 +153,7 @@ def test_unknown_part_gets_the_whole_page(client, rep):
 def _history(session, rep, make_customer, *, days: int = 20):
     """Touches on most of the last *days* days, a rescue among them, an away week and a team holiday."""
     now = clock.now()
-    today = queries.today_of(rep, now)
+    today = common_q.today_of(rep, now)
     customer = _customer(make_customer, rep, "History AG", days_ago=days + 30)
     for back in range(days, -1, -1):
         if back % 6 != 3:
@@ -169,10 +172,10 @@ def test_day_summary_is_the_streak_the_count_and_the_points_read_apart(session, 
     if not checkpoint:
         session.execute(delete(StreakState).where(StreakState.user_id == rep.id))
         session.commit()
-    summary = queries.day_summary(session, rep, today=today)
-    assert summary.streak == queries.streak_summary(session, rep, today=today)
-    assert summary.done == queries.touches_on(session, rep, today) == 1
-    assert summary.points == ledger.totals(session, rep, today=today)
+    summary = today_q.day_summary(session, rep, today=today)
+    assert summary.streak == streak_q.summary(session, rep, today=today)
+    assert summary.done == today_q.touches_on(session, rep, today) == 1
+    assert summary.points == points_q.totals(session, rep, today=today)
     assert summary.streak.current > 0
 
 
@@ -183,9 +186,9 @@ def test_whom_today_is_whom_to_touch_with_the_count_of_active_customers(session,
     archived = _customer(make_customer, rep, "Archived")
     archived.archived_at = clock.now()
     session.commit()
-    today = queries.today_of(rep, clock.now())
-    whom = queries.whom_today(session, rep, today=today)
-    assert [r.customer.id for r in whom.rows] == [r.customer.id for r in queries.whom_to_touch(session, rep, today=today)]
+    today = common_q.today_of(rep, clock.now())
+    whom = today_q.whom_today(session, rep, today=today)
+    assert [r.customer.id for r in whom.rows] == [r.customer.id for r in today_q.whom_to_touch(session, rep, today=today)]
     assert len(whom.rows) == 5
     assert whom.active_count == 8
 

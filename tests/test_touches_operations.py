@@ -4,10 +4,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from app import queries
 from app.models import Touch
 from app.operations import Invalid, NotFound
 from app.operations import touches as ops
+from app.queries import streak as streak_q
+from app.queries import today as today_q
 
 from support import NOW
 
@@ -82,7 +83,7 @@ def test_undo_within_the_window_deletes_and_recomputes_last_touch_day(session, m
     ops.undo_touch(session, touch, now=NOW + timedelta(seconds=10), window_seconds=10)
     assert touch.deleted_at is not None
     assert customer.last_touch_day == date(2026, 11, 26)
-    assert queries.touches_on(session, rep, date(2026, 11, 27)) == 0
+    assert today_q.touches_on(session, rep, date(2026, 11, 27)) == 0
 
 
 def test_undo_after_the_window_fails_and_keeps_the_touch(session, make_user, make_customer):
@@ -119,7 +120,7 @@ def test_delete_recomputes_last_touch_day_to_none(session, make_user, make_custo
     touch = _log(session, rep, customer).touch
     ops.delete_touch(session, touch, now=NOW)
     assert customer.last_touch_day is None
-    assert queries.streak_summary(session, rep, today=date(2026, 11, 27)).current == 0
+    assert streak_q.summary(session, rep, today=date(2026, 11, 27)).current == 0
 
 
 def test_only_own_touches_can_be_fetched(session, make_user, make_customer):
@@ -145,9 +146,9 @@ def test_whom_to_touch_ranks_by_urgency_tier_and_puts_today_last(session, make_u
     make_customer(rep, "Paused", tier="A", now=start, paused_until=today)
     make_customer(make_user(), "Stranger", tier="A", now=start)
     _log(session, rep, touched)
-    names = [r.customer.name for r in queries.whom_to_touch(session, rep, today=today)]
+    names = [r.customer.name for r in today_q.whom_to_touch(session, rep, today=today)]
     assert names == ["A quiet", "B quiet", "C fresh", "Touched"]
-    assert [r.customer.name for r in queries.whom_to_touch(session, rep, today=today, limit=2)] == names[:2]
+    assert [r.customer.name for r in today_q.whom_to_touch(session, rep, today=today, limit=2)] == names[:2]
     assert a_quiet and b_quiet and c_fresh
 
 
@@ -160,4 +161,4 @@ def test_my_recent_touches_are_mine_newest_first_without_deleted(session, make_u
     ops.delete_touch(session, gone, now=NOW)
     other = make_user(team=rep.team)
     _log(session, other, make_customer(other))
-    assert queries.my_recent_touches(session, rep) == [second, first]
+    assert today_q.my_recent_touches(session, rep) == [second, first]

@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app import clock, queries
-from app.push import outbox
+from app import clock
 from app.models import Challenge, Customer, Touch, User
 from app.nudges import rules, texts
 from app.nudges.model import RepSnapshot
 from app.operations import invites
+from app.push import outbox
+from app.queries import common as common_q
 from support import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +66,7 @@ def filled(app, session):
         "name": PAYLOAD, "organization": PAYLOAD, "email": "coach@example.com", "password": PASSWORD,
         "timezone": "Europe/Berlin",
     }))
-    today = queries.today_of(session.scalar(select(User)), clock.now())
+    today = common_q.today_of(session.scalar(select(User)), clock.now())
     keep("settings", coach.post("/settings/", data={**_form_defaults(coach.get("/settings/").get_data(as_text=True),
                                                                        "/settings/"), "name": PAYLOAD}))
     keep("customer", coach.post("/customers/", headers=HX, data={

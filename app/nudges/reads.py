@@ -31,7 +31,7 @@ from ..models import (
     Touch,
     User,
 )
-from ..operations import streak_state
+from ..queries import streak as streak_q
 from . import model
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ COACH_ROLES = (Role.coach, Role.admin)
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A kept streak checkpoint row, as ``streak_state.summary_of`` reads it."""
+    """A kept streak checkpoint row, as ``queries.streak.summary_of`` reads it."""
 
     through_day: date | None
     current: int
@@ -165,7 +165,7 @@ def load_touches(session: Session, reps: dict[int, Rep], relevant, *, window_sta
     """Query 2: touches per (user, day) of the window, and all after each user's checkpoint.
 
     A user without a usable checkpoint (none, or one at or after their today) gets their whole
-    history, which is what ``streak_state.summary_of`` needs for a fold from scratch.
+    history, which is what ``queries.streak.summary_of`` needs for a fold from scratch.
     """
     stmt = (
         select(Touch.user_id, Touch.local_day, func.count(), func.max(cast(Touch.rescue, Integer)))
@@ -214,8 +214,8 @@ def load_away(session: Session, reps: dict[int, Rep], relevant, *, min_today: da
             reps[user_id].away.append((first, last))
     # Team holidays are few: take every one that any loaded user's walk may still reach (all of
     # them when someone with touches has no usable checkpoint and is folded from scratch).
-    throughs = [r.state.through_day for r in reps.values() if streak_state.usable(r.state, r.today)]
-    whole = any(r.days and not streak_state.usable(r.state, r.today) for r in reps.values())
+    throughs = [r.state.through_day for r in reps.values() if streak_q.usable(r.state, r.today)]
+    whole = any(r.days and not streak_q.usable(r.state, r.today) for r in reps.values())
     team_stmt = select(TeamHoliday.team_id, TeamHoliday.first_day, TeamHoliday.last_day).where(
         TeamHoliday.team_id.in_(select(User.team_id).where(User.id.in_(relevant)))
     )

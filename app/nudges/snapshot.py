@@ -17,7 +17,7 @@ plus the reps on the team of a subscribed coach, whose quiet days feed the coach
 Windows, all relative to each rep's own local day at ``at``:
 - touches of the last `WINDOW_DAYS` days (today, active days, pipeline quiet), plus every
   touch after the rep's streak checkpoint (so the kept streak is folded exactly as
-  ``streak_state.summary`` does; the whole history only for a rep without a usable checkpoint);
+  ``queries.streak.summary`` does; the whole history only for a rep without a usable checkpoint);
 - away periods and team holidays ending at most `reads.AWAY_SPAN_DAYS` days back (or after the
   checkpoint);
 - badges and challenge results earned or finished in the last `NEWS_DAYS` days (older news is
@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from .. import badges, clock
 from ..kinds import Role
 from ..models import BadgeAward, ChallengeResult, Customer, Team, User
-from ..operations import streak_state
+from ..queries import streak as streak_q
 from ..push import outbox
 from . import model, moment, reads, rules, texts
 
@@ -253,8 +253,8 @@ def _snapshot(rep: reads.Rep, at: datetime, *, quiet, warming: int, outboxed, ne
     """Build one rep's snapshot from the loaded rows (no queries)."""
     today = rep.today
     away = tuple(rep.away)
-    hist = streak_state.History(frozenset(rep.days), frozenset(rep.rescues), away, rep.workdays)
-    streak = streak_state.summary_of(rep.state, hist, today=today)  # type: ignore[arg-type]
+    hist = streak_q.History(frozenset(rep.days), frozenset(rep.rescues), away, rep.workdays)
+    streak = streak_q.summary_of(rep.state, hist, today=today)  # type: ignore[arg-type]
     lookback = today - timedelta(days=rules.LOOKBACK_DAYS)
     span = [lookback + timedelta(days=i) for i in range(rules.LOOKBACK_DAYS)]
     todays = [(kind, key) for kind, key, day in outboxed if day == today]

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from .. import badges, clock, warmth
 from ..kinds import Direction
 from ..models import BadgeAward, ChallengeResult, Customer, Kudos, Touch, User
-from . import streak_state
+from ..queries import streak as streak_q
 
 # Stats fields read only by these badges; computed only while one of them is locked.
 COSTLY: dict[str, frozenset[str]] = {
@@ -87,7 +87,7 @@ def build_stats(
     kinds_this_week = session.scalar(
         select(func.count(distinct(Touch.kind))).where(*mine, Touch.local_day >= monday, Touch.local_day <= sunday)
     ) or 0
-    streak = streak_state.summary(session, user, today=today)
+    streak = streak_q.summary(session, user, today=today)
     kudos = session.scalar(select(func.count(Kudos.id)).where(Kudos.rep_id == user.id)) or 0
     finished = session.scalar(
         select(func.count(ChallengeResult.id)).where(
@@ -96,7 +96,7 @@ def build_stats(
     ) or 0
     perfect = 0
     if _needed("perfect_weeks", held, full) and total:
-        hist = streak_state.history(session, user)
+        hist = streak_q.history(session, user)
         perfect = badges.count_perfect_weeks(hist.active, today=today, workdays=hist.workdays, away=hist.away)
     longest_silence = 0
     if _needed("max_quiet_days_rescued", held, full) and rescues:

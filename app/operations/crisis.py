@@ -2,9 +2,9 @@
 
 While ``Team.crisis_since`` is set, every member sees the coach's reason and message on
 every page, warmth and whom-to-touch use ``challenges.crisis_cadence`` (see
-``queries.customer_row``), and the nudge scan reads the same column. Switching it on starts
-a coverage challenge from the ``STORM_WEEK`` template; switching it off ends only the mode,
-the challenge runs to its end.
+``queries.common.customer_row``), and the nudge scan reads the same column. Switching it on
+starts a coverage challenge from the ``STORM_WEEK`` template; switching it off ends only the
+mode, the challenge runs to its end.
 """
 
 from __future__ import annotations

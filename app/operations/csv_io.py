@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Customer, User
+from ..queries import customers as customers_q
 from . import Invalid
-from .customers import CleanCustomer, CustomerInput, clean_customer, new_customer, visible_customers
+from .customers import CleanCustomer, CustomerInput, clean_customer, new_customer
 
 BOM = "\ufeff"
 IMPORT_FIELDS = ("name", "company", "email", "phone", "tier", "cadence_days", "notes", "paused_until")
@@ -245,7 +246,7 @@ def _key(name: str | None, company: str | None) -> tuple[str, str]:
 
 def existing_keys(session: Session, user: User) -> set[tuple[str, str]]:
     """Return (name, company) of the active customers *user* sees, case-folded."""
-    visible = visible_customers(user).where(Customer.archived_at.is_(None)).subquery()
+    visible = customers_q.visible_customers(user).where(Customer.archived_at.is_(None)).subquery()
     pairs = session.execute(select(visible.c.name, func.coalesce(visible.c.company, "")))
     return {_key(name, company) for name, company in pairs}
 

@@ -1,4 +1,4 @@
-"""Customers: create, edit, archive; who may see which customer."""
+"""Customers: create, edit, archive; look one up for someone who may see it."""
 
 from __future__ import annotations
 
@@ -8,28 +8,18 @@ from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..kinds import Tier
 from ..models import Customer, User
+from ..queries import customers as customers_q
 from ..warmth import MAX_CADENCE, MIN_CADENCE, default_cadence
 from . import Invalid, NotFound
 
 MAX_NOTES = 5000
 _PHONE = re.compile(r"^[0-9+()./ \-]{3,64}$")
-
-
-def visible_customers(user: User) -> Select:
-    """Select the customers *user* may see: their own, or (coaches) their team's."""
-    stmt = select(Customer).where(Customer.organization_id == user.organization_id)
-    if user.is_coach and user.team_id is not None:
-        team_users = select(User.id).where(
-            User.organization_id == user.organization_id, User.team_id == user.team_id
-        )
-        return stmt.where(or_(Customer.owner_id == user.id, Customer.owner_id.in_(team_users)))
-    return stmt.where(Customer.owner_id == user.id)
 
 
 def get_customer(session: Session, user: User, customer_id: object, *, include_archived: bool = True) -> Customer:
@@ -40,7 +30,7 @@ def get_customer(session: Session, user: User, customer_id: object, *, include_a
         raise NotFound() from None
     if not 0 < cid < 2**31:  # ids are 32-bit: PostgreSQL would fail the query on a bigger one
         raise NotFound()
-    stmt = visible_customers(user).where(Customer.id == cid)
+    stmt = customers_q.visible_customers(user).where(Customer.id == cid)
     if not include_archived:
         stmt = stmt.where(Customer.archived_at.is_(None))
     customer = session.scalar(stmt)

@@ -9,15 +9,14 @@ index — bounded by 90 days of one customer, whatever the rep's history.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from .. import points
-from ..badges import iso_week
-from ..models import PointsEntry, Touch, User
+from ..models import PointsEntry, Touch
 
 
 @dataclass(frozen=True)
@@ -34,15 +33,6 @@ class TouchPoints:
     def capped(self) -> bool:
         """Tell whether the unobtrusive cap made this touch score 0."""
         return self.reason is points.Reason.cap
-
-
-@dataclass(frozen=True)
-class Totals:
-    """A rep's points: on their local today, in the ISO week of today, and all time (or None)."""
-
-    today: int
-    week: int
-    total: int | None = None
 
 
 def score_touch(session: Session, touch: Touch) -> tuple[points.Score, int]:
@@ -135,21 +125,3 @@ def reverse(session: Session, touch: Touch, *, now: datetime) -> list[PointsEntr
             continue  # reversed meanwhile by a concurrent delete
         added.append(row)
     return added
-
-
-def totals(session: Session, user: User, *, today: date, with_total: bool = False) -> Totals:
-    """Return the rep's points today and this ISO week (one bounded query), and all time if asked."""
-    monday, sunday = iso_week(today)
-    day_sum = func.coalesce(func.sum(case((PointsEntry.local_day == today, PointsEntry.points), else_=0)), 0)
-    week_sum = func.coalesce(func.sum(PointsEntry.points), 0)
-    today_points, week_points = session.execute(
-        select(day_sum, week_sum).where(
-            PointsEntry.user_id == user.id, PointsEntry.local_day >= monday, PointsEntry.local_day <= sunday
-        )
-    ).one()
-    total = None
-    if with_total:
-        total = session.scalar(
-            select(func.coalesce(func.sum(PointsEntry.points), 0)).where(PointsEntry.user_id == user.id)
-        )
-    return Totals(int(today_points), int(week_points), int(total) if total is not None else None)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from .. import badges, clock, warmth
 from ..kinds import Direction, TouchKind
 from ..models import Customer, Touch, User
+from ..queries import common as common_q
 from . import Invalid, NotFound, awards, ledger, streak_state
 from .customers import get_customer
 
@@ -33,11 +34,6 @@ class LoggedTouch:
     created: bool
     points: ledger.TouchPoints | None = None
     badges: tuple[badges.Badge, ...] = ()
-
-
-def user_today(user: User, now: datetime):
-    """Return the user's local day at *now*."""
-    return clock.local_day(now, user.timezone, user.day_start_hour)
 
 
 def _clean_note(note: object, kind: TouchKind | None, errors: dict) -> str | None:
@@ -103,7 +99,7 @@ def log_touch(
     kind_value = _clean_kind(kind, errors)
     direction_value = _clean_direction(direction, errors)
     note_text = _clean_note(note, kind_value, errors)
-    today = user_today(user, now)
+    today = common_q.today_of(user, now)
     if not isinstance(days_back, int) or isinstance(days_back, bool) or not 0 <= days_back <= MAX_BACKFILL_DAYS:
         errors["days_back"] = _l("You can log a touch for today, yesterday or 2 days ago.")
         days_back = 0

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import refresh as refresh_locale
 from flask_login import current_user
 
-from .. import badges, clock, openapi, queries
+from .. import badges, clock, openapi
 from ..extensions import csrf, db, login_manager
 from ..models import Customer, PushSubscription, Touch, User
 from ..operations import Conflict, Invalid, NotFound
@@ -24,6 +24,11 @@ from ..operations import customers as customer_ops
 from ..operations import push as push_ops
 from ..operations import tokens as token_ops
 from ..operations import touches as touch_ops
+from ..queries import common as common_q
+from ..queries import customers as customers_q
+from ..queries import points as points_q
+from ..queries import streak as streak_q
+from ..queries import today as today_q
 from ..streaks import StreakSummary
 from ..warmth import Warmth
 from ..web import api_error
@@ -166,7 +171,7 @@ def badge_json(badge: badges.Badge, locale: str) -> dict:
     return {"code": badge.code, "name": badge.name_in(locale)}
 
 
-def customer_json(row: queries.CustomerRow) -> dict:
+def customer_json(row: common_q.CustomerRow) -> dict:
     """Return a customer with its warmth as the API shows it."""
     customer: Customer = row.customer
     return {
@@ -248,7 +253,7 @@ def create_touch():
     now = clock.now()
     result = touch_ops.log_touch(db.session, user=user, now=now, **fields)
     db.session.commit()
-    summary = queries.streak_summary(db.session, user, today=queries.today_of(user, now))
+    summary = streak_q.summary(db.session, user, today=common_q.today_of(user, now))
     locale = _locale()
     body = {
         "touch": touch_json(result.touch),
@@ -264,14 +269,14 @@ def me():
     """Return the signed-in user, their streak, today's progress, points and badges."""
     user = _user()
     now = clock.now()
-    today = queries.today_of(user, now)
-    totals = ledger.totals(db.session, user, today=today, with_total=True)
+    today = common_q.today_of(user, now)
+    totals = points_q.totals(db.session, user, today=today, with_total=True)
     locale = _locale()
     return jsonify(
         user=user_json(user),
         today=today.isoformat(),
-        streak=streak_json(queries.streak_summary(db.session, user, today=today)),
-        today_touches=queries.touches_on(db.session, user, today),
+        streak=streak_json(streak_q.summary(db.session, user, today=today)),
+        today_touches=today_q.touches_on(db.session, user, today),
         daily_goal=user.daily_goal,
         points={"today": totals.today, "week": totals.week, "total": totals.total},
         badges=[
@@ -290,8 +295,8 @@ def list_customers():
         raise Invalid(
             {"warmth": _("Warmth must be one of: %(values)s.", values=", ".join(w.value for w in Warmth))}
         )
-    today = queries.today_of(user, clock.now())
-    rows = queries.customer_rows(db.session, user, today=today, warmth_filter=warmth)
+    today = common_q.today_of(user, clock.now())
+    rows = customers_q.customer_rows(db.session, user, today=today, warmth_filter=warmth)
     return jsonify(customers=[customer_json(row) for row in rows])
 
 
@@ -307,7 +312,7 @@ def create_customer():
         db.session, owner=user, data=customer_ops.CustomerInput(**values, provided=provided), now=now
     )
     db.session.commit()
-    row = queries.customer_row(customer, queries.today_of(user, now))
+    row = common_q.customer_row(customer, common_q.today_of(user, now))
     return jsonify(customer=customer_json(row)), 201
 
 
@@ -316,7 +321,7 @@ def show_customer(customer_id: int):
     """Return one customer the user may see; anything else is a 404."""
     user = _user()
     customer = customer_ops.get_customer(db.session, user, customer_id)
-    row = queries.customer_row(customer, queries.today_of(user, clock.now()))
+    row = common_q.customer_row(customer, common_q.today_of(user, clock.now()))
     return jsonify(customer=customer_json(row))
 
 

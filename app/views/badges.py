@@ -10,11 +10,13 @@ from flask_babel import format_date
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from .. import badges, clock, queries
+from .. import badges, clock
 from ..extensions import db
 from ..htmx import render
-from ..operations import awards, ledger
+from ..operations import awards
 from ..operations import kudos as kudos_ops
+from ..queries import common as common_q
+from ..queries import points as points_q
 from .celebrate import locale
 
 bp = Blueprint("badges", __name__)
@@ -60,7 +62,7 @@ def badge_cards(stats: badges.Stats, held: list[awards.Award]) -> tuple[list[Bad
 def index():
     """Show the rep's badges: earned ones with their date, locked ones with progress, kudos, points."""
     now = clock.now()
-    today = queries.today_of(current_user, now)
+    today = common_q.today_of(current_user, now)
     held = awards.held_awards(db.session, current_user)
     stats = awards.build_stats(db.session, current_user, today=today, held=[a.badge.code for a in held], full=True)
     earned, locked = badge_cards(stats, held)
@@ -69,7 +71,7 @@ def index():
         "badges/index.html",
         earned=earned,
         locked=locked,
-        totals=ledger.totals(db.session, current_user, today=today, with_total=True),
+        totals=points_q.totals(db.session, current_user, today=today, with_total=True),
         received=kudos_ops.received(db.session, current_user),
         coach=coach,
         team_reps=kudos_ops.team_reps(db.session, current_user) if coach else [],

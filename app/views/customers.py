@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import clock, queries
+from .. import clock
 from ..extensions import db
 from ..htmx import render
 from ..kinds import Tier
@@ -16,6 +16,8 @@ from ..models import Customer
 from ..operations import Invalid, NotFound
 from ..operations import csv_io
 from ..operations import customers as ops
+from ..queries import common as common_q
+from ..queries import customers as customers_q
 from ..warmth import TIER_CADENCE, Warmth
 from . import forms
 
@@ -53,16 +55,16 @@ def _filters() -> tuple[str, str, bool]:
 @login_required
 def index():
     """List the customers the user sees, most urgent first; searchable and filtered by warmth."""
-    today = queries.today_of(current_user, clock.now())
+    today = common_q.today_of(current_user, clock.now())
     query, warmth, archived = _filters()
-    rows = queries.customer_rows(db.session, current_user, today=today, search=query or None, archived=archived)
+    rows = customers_q.customer_rows(db.session, current_user, today=today, search=query or None, archived=archived)
     return render(
         "customers/index.html",
         block="results",
         rows=[row for row in rows if not warmth or row.warmth == warmth],
         total=len(rows),
-        counts=queries.warmth_counts(rows),
-        archived_total=queries.archived_count(db.session, current_user),
+        counts=customers_q.warmth_counts(rows),
+        archived_total=customers_q.archived_count(db.session, current_user),
         q=query,
         warmth=warmth,
         archived=archived,
@@ -123,14 +125,14 @@ def create():
 def detail(customer_id: int):
     """Show a customer: contact, warmth, cadence, the touch timeline; ``?part=`` for a fragment."""
     customer = _customer_or_404(customer_id)
-    today = queries.today_of(current_user, clock.now())
+    today = common_q.today_of(current_user, clock.now())
     part = request.args.get("part")
     return render(
         "customers/detail.html",
         block=part if part in DETAIL_PARTS else None,
         customer=customer,
-        row=queries.customer_row(customer, today),
-        timeline=queries.customer_timeline(db.session, customer),
+        row=common_q.customer_row(customer, today),
+        timeline=customers_q.customer_timeline(db.session, customer),
         tier_default=TIER_CADENCE[customer.tier.value],
         today=today,
     )
@@ -254,8 +256,8 @@ def import_confirm():
 @login_required
 def export():
     """Download the visible active customers as CSV (UTF-8 with BOM, safe to open in Excel)."""
-    today = queries.today_of(current_user, clock.now())
-    rows = queries.customer_rows(db.session, current_user, today=today)
+    today = common_q.today_of(current_user, clock.now())
+    rows = customers_q.customer_rows(db.session, current_user, today=today)
     # German Excel splits on semicolons; the importer reads both.
     delimiter = ";" if str(get_locale() or "").startswith("de") else ","
     body = csv_io.export_csv((csv_io.export_record(r.customer, r.warmth) for r in rows), delimiter=delimiter)

@@ -11,11 +11,13 @@ from flask_babel import format_date, format_percent, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import clock, heatmap, queries, streaks
+from .. import clock, heatmap, streaks
 from ..extensions import db
 from ..htmx import render
 from ..models import User
-from ..operations import ledger
+from ..queries import common as common_q
+from ..queries import points as points_q
+from ..queries import streak as streak_q
 
 bp = Blueprint("streak", __name__)
 
@@ -83,8 +85,8 @@ def consistency_window(user: User, today: date) -> int:
 def index():
     """Show the rep's own streak, freezes, consistency and the last 26 weeks as a heatmap."""
     now = clock.now()
-    today = queries.today_of(current_user, now)
-    data = queries.streak_page(db.session, current_user, today=today, weeks=WEEKS)
+    today = common_q.today_of(current_user, now)
+    data = streak_q.streak_page(db.session, current_user, today=today, weeks=WEEKS)
     summary = data.summary
     workdays = current_user.workday_set
     grid = heatmap.build(today=today, counts=data.counts, workdays=workdays, away=data.away,
@@ -114,5 +116,5 @@ def index():
         weekday_initials=get_day_names("narrow", locale=get_locale()),
         active_in_window=sum(1 for d, n in data.counts.items() if n),
         touches_in_window=sum(data.counts.values()),
-        points=ledger.totals(db.session, current_user, today=today, with_total=True),
+        points=points_q.totals(db.session, current_user, today=today, with_total=True),
     )

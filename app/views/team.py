@@ -7,12 +7,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import badges, clock, queries
+from .. import badges, clock
 from ..extensions import config_limit, db, limiter, user_or_address
 from ..htmx import fragment, is_partial, render, trigger
 from ..models import Touch
-from ..operations import NotFound, accounts, away, crisis, invites, streak_state
+from ..operations import NotFound, accounts, away, crisis, invites
 from ..operations import kudos as kudos_ops
+from ..queries import common as common_q
+from ..queries import team as team_q
 from . import forms
 
 bp = Blueprint("team", __name__, url_prefix="/team")
@@ -25,7 +27,7 @@ KUDOS_EVENT = "kudos-given"
 def _page(*, status: int = 200, block: str | None = None, **context):
     now = clock.now()
     coach = current_user.is_coach and current_user.team_id is not None
-    today = streak_state.user_today(current_user, now)
+    today = common_q.today_of(current_user, now)
     return render(
         "team/index.html",
         block=block,
@@ -40,7 +42,7 @@ def _page(*, status: int = 200, block: str | None = None, **context):
         holiday_limits=away.limits(today),
         holiday_values=context.pop("holiday_values", {}),
         holiday_errors=context.pop("holiday_errors", {}),
-        radar=queries.radar(db.session, current_user, now=now) if coach else [],
+        radar=team_q.radar(db.session, current_user, now=now) if coach else [],
         crisis_values=context.pop("crisis_values", {}),
         crisis_errors=context.pop("crisis_errors", {}),
         **context,
@@ -105,7 +107,7 @@ def delete_holiday(holiday_id: int):
 @login_required
 def rep(rep_id: int):
     """Show a rep's quiet and warming customers to their coach; anyone else gets a 404."""
-    detail = queries.rep_customers(db.session, current_user, rep_id, now=clock.now())
+    detail = team_q.rep_customers(db.session, current_user, rep_id, now=clock.now())
     if detail is None:
         abort(404)
     return render("team/rep.html", detail=detail, crisis=current_user.team.crisis_since is not None)
@@ -161,7 +163,7 @@ def _rep_page(rep, *, status: int = 200, errors: dict | None = None, failed_touc
         given=kudos_ops.kudos_by_coach(db.session, current_user, [t.id for t in touches]),
         kudos_left=kudos_ops.left_this_month(db.session, current_user, now=now),
         per_month=badges.KUDOS_PER_COACH_PER_MONTH,
-        today=queries.today_of(current_user, now),
+        today=common_q.today_of(current_user, now),
         errors=errors or {},
         failed_touch=failed_touch,
         values=values or {},
@@ -207,7 +209,7 @@ def _row(rep, touch_id: int, *, status: int = 200, error: str | None = None, not
         touch=db.session.get(Touch, touch_id),
         given=kudos_ops.kudos_by_coach(db.session, current_user, [touch_id]).get(touch_id),
         kudos_left=kudos_ops.left_this_month(db.session, current_user, now=now),
-        today=queries.today_of(current_user, now),
+        today=common_q.today_of(current_user, now),
         error=error,
         note=note,
     )

@@ -4,9 +4,11 @@ from flask import Blueprint, request
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
-from .. import clock, ideas, queries, web
+from .. import clock, ideas, web
 from ..extensions import db
 from ..htmx import is_partial, render
+from ..queries import common as common_q
+from ..queries import today as today_q
 
 bp = Blueprint("today", __name__)
 
@@ -26,7 +28,7 @@ def index():
     part = request.args.get("part")
     # A plain GET of the same URL always gets the whole page.
     part = part if part in PARTS and is_partial() else None
-    today = queries.today_of(current_user, clock.now())
+    today = common_q.today_of(current_user, clock.now())
     if part is not None:
         return _render(today, part)
     # Read before rendering: a write that lands during the render must not be tagged as shown.
@@ -40,13 +42,13 @@ def index():
 def _render(today, part: str | None):
     context: dict = {"today": today, "part": part}
     if part in (None, "summary"):
-        day = queries.day_summary(db.session, current_user, today=today)
+        day = today_q.day_summary(db.session, current_user, today=today)
         context.update(streak=day.streak, done=day.done, goal=current_user.daily_goal, points=day.points)
     if part in (None, "whom"):
-        whom = queries.whom_today(db.session, current_user, today=today)
+        whom = today_q.whom_today(db.session, current_user, today=today)
         context.update(whom=whom.rows, customer_count=whom.active_count)
     if part in (None, "recent"):
-        context["recent"] = queries.my_recent_touches(db.session, current_user, limit=RECENT_ON_TODAY)
+        context["recent"] = today_q.my_recent_touches(db.session, current_user, limit=RECENT_ON_TODAY)
     if part is None:
         context["idea"] = ideas.idea_of_the_day(today, current_user.id)
     return render("today/index.html", block=part, **context)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import clock, queries
+from .. import clock
 from ..extensions import db
 from ..htmx import fragment, is_partial, removed, render, trigger
 from ..labels import kind_icon, kind_label
@@ -14,6 +14,8 @@ from ..models import Touch
 from ..operations import Invalid, NotFound
 from ..operations import touches as ops
 from ..operations.customers import get_customer
+from ..queries import common as common_q
+from ..queries import today as today_q
 from . import celebrate, forms
 
 bp = Blueprint("touches", __name__, url_prefix="/touches")
@@ -58,8 +60,8 @@ def index():
     return render(
         "touches/index.html",
         block="recent",
-        touches=queries.my_recent_touches(db.session, current_user, limit=RECENT_LIMIT),
-        today=queries.today_of(current_user, now),
+        touches=today_q.my_recent_touches(db.session, current_user, limit=RECENT_LIMIT),
+        today=common_q.today_of(current_user, now),
     )
 
 
@@ -75,8 +77,8 @@ def new():
         except NotFound:
             abort(404)
     else:
-        today = queries.today_of(current_user, clock.now())
-        rows = queries.whom_to_touch(db.session, current_user, today=today, limit=None)
+        today = common_q.today_of(current_user, clock.now())
+        rows = today_q.whom_to_touch(db.session, current_user, today=today, limit=None)
     return render("touches/new.html", customer=customer, rows=rows, log_open=True, log_next=next_url,
                   next_url=next_url, log_values={}, log_errors={})
 
@@ -170,7 +172,7 @@ def show(touch_id: int):
     """Show one of the rep's touches (htmx: just its row, e.g. to cancel an edit)."""
     touch = _own_touch(touch_id)
     now = clock.now()
-    return render("touches/show.html", block="row", touch=touch, today=queries.today_of(current_user, now),
+    return render("touches/show.html", block="row", touch=touch, today=common_q.today_of(current_user, now),
                   next_url=safe_next(request.args.get("next"), url_for("touches.index")))
 
 
@@ -181,7 +183,7 @@ def edit(touch_id: int):
     touch = _own_touch(touch_id)
     source = request.form if request.method == "POST" else request.args
     next_url = safe_next(source.get("next"), url_for("touches.index"))
-    today = queries.today_of(current_user, clock.now())
+    today = common_q.today_of(current_user, clock.now())
     errors: dict[str, str] = {}
     values = {"kind": touch.kind.value, "note": touch.note or "", "direction": touch.direction.value}
     if request.method == "POST":
@@ -221,7 +223,7 @@ def delete(touch_id: int):
     next_url = safe_next(source.get("next"), url_for("touches.index"))
     if request.method == "GET":
         return render("touches/delete.html", touch=touch, next_url=next_url,
-                      today=queries.today_of(current_user, clock.now()))
+                      today=common_q.today_of(current_user, clock.now()))
     what = _summary(touch)
     ops.delete_touch(db.session, touch, now=clock.now())
     db.session.commit()

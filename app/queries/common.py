@@ -1,0 +1,73 @@
+"""Reads several pages share: the rep's local day, a customer's warmth row, crisis lookups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+
+from .. import challenges, clock, warmth
+from ..kinds import Tier
+from ..models import Customer, Team, User
+
+TIER_ORDER = {Tier.A: 0, Tier.B: 1, Tier.C: 2}
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """A customer with its warmth on a given day."""
+
+    customer: Customer
+    warmth: warmth.Warmth
+    days_since: int
+    urgency: float
+
+
+def today_of(user: User, now: datetime) -> date:
+    """Return *user*'s local day at *now*."""
+    return clock.local_day(now, user.timezone, user.day_start_hour)
+
+
+def customer_row(customer: Customer, today: date, *, crisis: bool | None = None) -> CustomerRow:
+    """Return *customer* with its warmth on *today*.
+
+    *crisis*: whether the owner's team is in crisis mode, which tightens the cadence to
+    ``challenges.crisis_cadence`` (× 0.7) for warmth and urgency; None looks it up (one query).
+    """
+    if crisis is None:
+        crisis = owner_in_crisis(object_session(customer), customer.owner_id)
+    cadence = effective_cadence(customer.cadence_days, crisis=crisis)
+    kwargs = dict(last_touch_day=customer.last_touch_day, created_day=customer.created_day, today=today)
+    return CustomerRow(
+        customer=customer,
+        warmth=warmth.status(**kwargs, cadence_days=cadence, paused_until=customer.paused_until),
+        days_since=warmth.days_since(**kwargs),
+        urgency=warmth.urgency(**kwargs, cadence_days=cadence),
+    )
+
+
+def effective_cadence(cadence_days: int, *, crisis: bool) -> float:
+    """Return the cadence warmth uses: the customer's own, or × 0.7 in crisis mode."""
+    return challenges.crisis_cadence(cadence_days) if crisis else cadence_days
+
+
+def crisis_owner_ids(session: Session, organization_id: int) -> frozenset[int]:
+    """Return the ids of the users of the organisation whose team is in crisis mode (one query)."""
+    return frozenset(
+        session.scalars(
+            select(User.id)
+            .join(Team, Team.id == User.team_id)
+            .where(User.organization_id == organization_id, Team.crisis_since.is_not(None))
+        )
+    )
+
+
+def owner_in_crisis(session: Session | None, owner_id: int) -> bool:
+    """Tell whether the team of the user *owner_id* is in crisis mode."""
+    if session is None:
+        return False
+    return session.scalar(
+        select(Team.crisis_since).join(User, User.team_id == Team.id).where(User.id == owner_id)
+    ) is not None

@@ -1,0 +1,84 @@
+"""The customers pages' reads: who may see which customer, the list with its warmth, a timeline."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from .. import warmth
+from ..models import Customer, Touch, User
+from . import common as common_q
+
+
+def visible_customers(user: User) -> Select:
+    """Select the customers *user* may see: their own, or (coaches) their team's."""
+    stmt = select(Customer).where(Customer.organization_id == user.organization_id)
+    if user.is_coach and user.team_id is not None:
+        team_users = select(User.id).where(
+            User.organization_id == user.organization_id, User.team_id == user.team_id
+        )
+        return stmt.where(or_(Customer.owner_id == user.id, Customer.owner_id.in_(team_users)))
+    return stmt.where(Customer.owner_id == user.id)
+
+
+def customer_rows(
+    session: Session,
+    user: User,
+    *,
+    today: date,
+    search: str | None = None,
+    warmth_filter: str | None = None,
+    archived: bool = False,
+) -> list[common_q.CustomerRow]:
+    """Return the customers *user* sees, most urgent first, optionally searched and filtered.
+
+    Warmth follows crisis mode per owner: a customer whose owner's team is in crisis is
+    judged by the tightened cadence.
+    """
+    stmt = visible_customers(user)
+    stmt = stmt.where(Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None))
+    if search:
+        pattern = "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Customer.name).like(pattern, escape="\\"),
+                func.lower(Customer.company).like(pattern, escape="\\"),
+                func.lower(Customer.email).like(pattern, escape="\\"),
+            )
+        )
+    in_crisis = common_q.crisis_owner_ids(session, user.organization_id)
+    rows = [common_q.customer_row(c, today, crisis=c.owner_id in in_crisis) for c in session.scalars(stmt)]
+    if warmth_filter:
+        rows = [r for r in rows if r.warmth == warmth_filter]
+    # Most urgent first; paused customers asked for space, so they go last.
+    rows.sort(key=lambda r: (r.warmth == warmth.Warmth.paused, -r.urgency, common_q.TIER_ORDER[r.customer.tier],
+                             r.customer.name.lower()))
+    return rows
+
+
+def warmth_counts(rows: list[common_q.CustomerRow]) -> dict[warmth.Warmth, int]:
+    """Return how many of *rows* are in each warmth, every warmth present (zero when none)."""
+    counts = {w: 0 for w in warmth.Warmth}
+    for row in rows:
+        counts[row.warmth] += 1
+    return counts
+
+
+def archived_count(session: Session, user: User) -> int:
+    """Return how many archived customers *user* sees."""
+    visible = visible_customers(user).where(Customer.archived_at.is_not(None)).subquery()
+    return session.scalar(select(func.count()).select_from(visible)) or 0
+
+
+def customer_timeline(session: Session, customer: Customer, *, limit: int = 200) -> list[Touch]:
+    """Return a customer's touches that are not deleted, newest first."""
+    return list(
+        session.scalars(
+            select(Touch)
+            .where(Touch.customer_id == customer.id, Touch.deleted_at.is_(None))
+            .order_by(Touch.occurred_at.desc(), Touch.id.desc())
+            .limit(limit)
+        )
+    )

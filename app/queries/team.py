@@ -1,0 +1,278 @@
+"""A coach's reads about their team: the quiet radar, a rep's customers, the weekly summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from .. import streaks, warmth
+from ..kinds import Role
+from ..models import AwayPeriod, Customer, StreakState, TeamHoliday, Touch, User
+from . import common as common_q
+from . import streak as streak_q
+
+RADAR_WINDOW_DAYS = 28
+
+
+@dataclass(frozen=True)
+class RadarRow:
+    """One rep on the coach's radar, computed from stored data whether or not they open the app.
+
+    ``streak`` is the kept streak on the rep's today; ``week_touches`` counts touches in the
+    rep's local ISO week; ``consistency`` is ``streaks.consistency`` over the last 28 days
+    (None with no qualifying day); ``warming``/``quiet`` count the rep's active customers
+    (with crisis cadences while the team is in crisis).
+    """
+
+    rep: User
+    today: date
+    streak: streaks.StreakSummary
+    last_touch_day: date | None
+    week_touches: int
+    consistency: float | None
+    customers: int
+    warming: int
+    quiet: int
+
+    @property
+    def streak_broken(self) -> bool:
+        """Tell whether the rep has no running streak."""
+        return self.streak.current == 0
+
+    def risk_key(self) -> tuple:
+        """Return the radar's sort key: the rep most at risk first.
+
+        Order: most quiet customers first; then a broken streak (current 0) before a running
+        one; then a streak at risk today before a safe one; then lowest consistency first (no
+        consistency yet counts as 0); then most warming customers; then by name.
+        """
+        return (
+            -self.quiet,
+            not self.streak_broken,
+            not self.streak.at_risk,
+            self.consistency or 0.0,
+            -self.warming,
+            self.rep.name.lower(),
+            self.rep.id,
+        )
+
+
+def team_reps(session: Session, coach: User) -> list[User]:
+    """Return the reps (role ``rep``) of *coach*'s team, by id (one query)."""
+    if coach.team_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.organization_id == coach.organization_id, User.team_id == coach.team_id, User.role == Role.rep)
+            .order_by(User.id)
+        )
+    )
+
+
+def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
+    """Return every rep of the coach's team with their quiet signals, most at risk first.
+
+    A constant number of queries whatever the team's size: the reps, their kept streak
+    states, their touches since the oldest checkpoint or the 28-day window (plus the whole
+    history of reps without a usable checkpoint), their last touch days, away periods, the
+    team's holidays, and their customers. See ``RadarRow.risk_key`` for the order.
+    """
+    reps = team_reps(session, coach)
+    if not reps:
+        return []
+    ids = [r.id for r in reps]
+    todays = {r.id: common_q.today_of(r, now) for r in reps}
+    states = {s.user_id: s for s in session.scalars(select(StreakState).where(StreakState.user_id.in_(ids)))}
+    cutoff = min(todays.values()) - timedelta(days=RADAR_WINDOW_DAYS + 7)
+    whole = []
+    for rep in reps:
+        state = states.get(rep.id)
+        if streak_q.usable(state, todays[rep.id]):
+            cutoff = min(cutoff, state.through_day)
+        else:
+            whole.append(rep.id)
+    window = Touch.local_day > cutoff
+    rows = session.execute(
+        select(Touch.user_id, Touch.local_day, Touch.rescue, func.count(Touch.id))
+        .where(
+            Touch.organization_id == coach.organization_id,
+            Touch.user_id.in_(ids),
+            Touch.deleted_at.is_(None),
+            or_(window, Touch.user_id.in_(whole)) if whole else window,
+        )
+        .group_by(Touch.user_id, Touch.local_day, Touch.rescue)
+    )
+    counts: dict[int, dict[date, int]] = {i: {} for i in ids}
+    bonus: dict[int, set[date]] = {i: set() for i in ids}
+    for user_id, day, rescue, n in rows:
+        counts[user_id][day] = counts[user_id].get(day, 0) + n
+        if rescue:
+            bonus[user_id].add(day)
+    last_days = dict(
+        session.execute(
+            select(Touch.user_id, func.max(Touch.local_day))
+            .where(Touch.organization_id == coach.organization_id, Touch.user_id.in_(ids), Touch.deleted_at.is_(None))
+            .group_by(Touch.user_id)
+        ).all()
+    )
+    away: dict[int, list[tuple[date, date]]] = {i: [] for i in ids}
+    for user_id, first, last in session.execute(
+        select(AwayPeriod.user_id, AwayPeriod.first_day, AwayPeriod.last_day).where(AwayPeriod.user_id.in_(ids))
+    ):
+        away[user_id].append((first, last))
+    holidays = [
+        (first, last)
+        for first, last in session.execute(
+            select(TeamHoliday.first_day, TeamHoliday.last_day).where(TeamHoliday.team_id == coach.team_id)
+        )
+    ]
+    crisis = coach.team is not None and coach.team.crisis_since is not None
+    tally = {i: [0, 0, 0] for i in ids}  # customers, warming, quiet
+    for owner_id, cadence, last_touch, created_day, paused_until in session.execute(
+        select(Customer.owner_id, Customer.cadence_days, Customer.last_touch_day, Customer.created_day,
+               Customer.paused_until)
+        .where(Customer.organization_id == coach.organization_id, Customer.owner_id.in_(ids),
+               Customer.archived_at.is_(None))
+    ):
+        state = warmth.status(last_touch_day=last_touch, created_day=created_day, today=todays[owner_id],
+                              cadence_days=common_q.effective_cadence(cadence, crisis=crisis),
+                              paused_until=paused_until)
+        if state is warmth.Warmth.paused:
+            continue
+        tally[owner_id][0] += 1
+        tally[owner_id][1] += state is warmth.Warmth.warming
+        tally[owner_id][2] += state is warmth.Warmth.quiet
+    result = []
+    for rep in reps:
+        today = todays[rep.id]
+        ranges = tuple(sorted(away[rep.id] + holidays))
+        active = frozenset(counts[rep.id])
+        hist = streak_q.History(active, frozenset(bonus[rep.id]), ranges, rep.workday_set)
+        monday = today - timedelta(days=today.weekday())
+        result.append(
+            RadarRow(
+                rep=rep,
+                today=today,
+                streak=streak_q.summary_of(states.get(rep.id), hist, today=today),
+                last_touch_day=last_days.get(rep.id),
+                week_touches=sum(n for d, n in counts[rep.id].items() if monday <= d <= today),
+                consistency=streaks.consistency(active, today=today, workdays=rep.workday_set, away=ranges,
+                                                window=RADAR_WINDOW_DAYS),
+                customers=tally[rep.id][0],
+                warming=tally[rep.id][1],
+                quiet=tally[rep.id][2],
+            )
+        )
+    result.sort(key=RadarRow.risk_key)
+    return result
+
+
+@dataclass(frozen=True)
+class RepCustomers:
+    """A rep's quiet and warming customers, most urgent first, as the coach's drill-down shows them."""
+
+    rep: User
+    today: date
+    quiet: list[common_q.CustomerRow]
+    warming: list[common_q.CustomerRow]
+
+
+def rep_customers(session: Session, coach: User, rep_id: object, *, now: datetime) -> RepCustomers | None:
+    """Return a rep's quiet and warming customers for their coach; None when not allowed.
+
+    Only a coach, and only for a rep of the coach's own team; anyone else gets None (a 404).
+    """
+    try:
+        rid = int(rep_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if not coach.is_coach or coach.team_id is None or not 0 < rid < 2**63:
+        return None
+    rep = session.get(User, rid)
+    if rep is None or rep.organization_id != coach.organization_id or rep.team_id != coach.team_id or rep.role != Role.rep:
+        return None
+    today = common_q.today_of(rep, now)
+    crisis = coach.team is not None and coach.team.crisis_since is not None
+    rows = [
+        common_q.customer_row(c, today, crisis=crisis)
+        for c in session.scalars(
+            select(Customer).where(
+                Customer.organization_id == rep.organization_id, Customer.owner_id == rep.id,
+                Customer.archived_at.is_(None),
+            )
+        )
+    ]
+    rows.sort(key=lambda r: (-r.urgency, common_q.TIER_ORDER[r.customer.tier], r.customer.name.lower()))
+    return RepCustomers(
+        rep=rep,
+        today=today,
+        quiet=[r for r in rows if r.warmth is warmth.Warmth.quiet],
+        warming=[r for r in rows if r.warmth is warmth.Warmth.warming],
+    )
+
+
+@dataclass(frozen=True)
+class WeeklySummary:
+    """What a coach's Monday-morning push says about the team's last week.
+
+    ``first``..``last`` is the coach's previous local ISO week; ``touches`` the team's
+    non-deleted touches with a local day in it; ``active_reps`` the reps with at least one;
+    ``quiet_reps`` the reps (by name) without any touch that week; ``quiet_customers`` the
+    team's customers quiet now (crisis cadences while in crisis), ``reps`` the team's size.
+    """
+
+    first: date
+    last: date
+    reps: int
+    touches: int
+    active_reps: int
+    quiet_reps: tuple[str, ...]
+    quiet_customers: int
+
+
+def coach_weekly_summary(session: Session, coach: User, *, today: date) -> WeeklySummary:
+    """Return the data for *coach*'s weekly summary push, for the week before *today*'s week.
+
+    *today* is the coach's local day (the push goes out on Monday morning, their time; the
+    nudge scan decides when). Reps' touches count by their own ``local_day``. Three queries.
+    """
+    monday = today - timedelta(days=today.weekday())
+    first, last = monday - timedelta(days=7), monday - timedelta(days=1)
+    reps = team_reps(session, coach)
+    if not reps:
+        return WeeklySummary(first, last, 0, 0, 0, (), 0)
+    ids = [r.id for r in reps]
+    per_rep = dict(
+        session.execute(
+            select(Touch.user_id, func.count(Touch.id))
+            .where(
+                Touch.organization_id == coach.organization_id, Touch.user_id.in_(ids), Touch.deleted_at.is_(None),
+                Touch.local_day >= first, Touch.local_day <= last,
+            )
+            .group_by(Touch.user_id)
+        ).all()
+    )
+    crisis = coach.team is not None and coach.team.crisis_since is not None
+    quiet = 0
+    for cadence, last_touch, created_day, paused_until in session.execute(
+        select(Customer.cadence_days, Customer.last_touch_day, Customer.created_day, Customer.paused_until)
+        .where(Customer.organization_id == coach.organization_id, Customer.owner_id.in_(ids),
+               Customer.archived_at.is_(None))
+    ):
+        state = warmth.status(last_touch_day=last_touch, created_day=created_day, today=today,
+                              cadence_days=common_q.effective_cadence(cadence, crisis=crisis),
+                              paused_until=paused_until)
+        quiet += state is warmth.Warmth.quiet
+    return WeeklySummary(
+        first=first,
+        last=last,
+        reps=len(reps),
+        touches=sum(per_rep.values()),
+        active_reps=sum(1 for i in ids if per_rep.get(i)),
+        quiet_reps=tuple(sorted((r.name for r in reps if not per_rep.get(r.id)), key=str.lower)),
+        quiet_customers=quiet,
+    )
