@@ -1,6 +1,6 @@
 """Lighthouse on Today, Customers and Team, and the bytes the first load of Today transfers.
 
-The demo organisation (``app.demo``) is seeded into a throw-away SQLite file and served by the
+The demo organisation (``app.cli.demo``) is seeded into a throw-away SQLite file and served by the
 real app (compression and cached static files on) on 127.0.0.1. The coach Katrin Albers signs
 in through the login form; her session cookie goes to Lighthouse with ``--extra-headers``.
 
@@ -29,7 +29,8 @@ from pathlib import Path
 import requests
 from werkzeug.serving import make_server
 
-from app import ROOT, clock, create_app, demo
+from app import ROOT, clock, create_app
+from app.cli import demo
 from app.extensions import db
 from app.operations import accounts
 

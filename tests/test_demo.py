@@ -10,7 +10,8 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from app import clock, demo
+from app import clock
+from app.cli import demo
 from app.kinds import Direction, Role, TouchKind
 from app.models import BadgeAward, Customer, Organization, PointsEntry, Touch, User
 from app.warmth import Warmth

@@ -19,7 +19,8 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import clock, create_app, demo  # noqa: E402
+from app import clock, create_app  # noqa: E402
+from app.cli import demo  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.operations import accounts  # noqa: E402
 

@@ -10,16 +10,16 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from . import clock
-from .nudges import snapshot
-from .push import outbox, vapid
+from .. import clock
+from ..nudges import snapshot
+from ..push import outbox, vapid
+from ..extensions import db
+from ..kinds import Role
+from ..models import Organization, Team
+from ..operations import Conflict, Invalid, NotFound
+from ..operations import accounts, streak_state, tokens
+from ..operations import challenges as challenge_ops
 from .demo import demo_cli
-from .extensions import db
-from .kinds import Role
-from .models import Organization, Team
-from .operations import Conflict, Invalid, NotFound
-from .operations import accounts, streak_state, tokens
-from .operations import challenges as challenge_ops
 
 users_cli = AppGroup("users", help="Manage users.")
 

@@ -21,14 +21,14 @@ from flask.cli import AppGroup
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from . import clock
-from .extensions import db
-from .kinds import Direction, Role, Tier, TouchKind
-from .models import BadgeAward, Customer, Organization, Team, Touch, User
-from .operations import accounts, awards, ledger, streak_state
-from .queries import common as common_q
-from .queries import streak as streak_q
-from .warmth import default_cadence
+from .. import clock
+from ..extensions import db
+from ..kinds import Direction, Role, Tier, TouchKind
+from ..models import BadgeAward, Customer, Organization, Team, Touch, User
+from ..operations import accounts, awards, ledger, streak_state
+from ..queries import common as common_q
+from ..queries import streak as streak_q
+from ..warmth import default_cadence
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
