@@ -136,7 +136,7 @@ def _warmth_sql(session: Session, reps: dict[int, reads.Rep], subscribed, *, max
     d = _days_before(session, max_today, func.coalesce(Customer.last_touch_day, Customer.created_day)) - offset
     paused = _days_before(session, max_today, Customer.paused_until)
     c = Customer.cadence_days
-    crisis, calm = Team.crisis_since.is_not(None), Team.crisis_since.is_(None)
+    crisis, calm = Team.in_crisis, ~Team.in_crisis
     quiet = or_(and_(calm, d > c), and_(crisis, d > 1, d * 10 > c * 7))
     warming = and_(~quiet, or_(and_(calm, d * 10 >= c * 7), and_(crisis, d >= 1, d * 100 >= c * 49)))
     urgency = case(

@@ -20,7 +20,7 @@ from sqlalchemy import case, distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from .. import badges, clock, warmth
+from .. import badges, warmth
 from ..kinds import Direction
 from ..models import BadgeAward, ChallengeResult, Customer, Kudos, Touch, User
 from ..queries import streak as streak_q
@@ -180,7 +180,7 @@ def grant(session: Session, user: User, code: str, *, now: datetime, touch_id: i
     """Give *user* the badge *code* unless held; return whether this call awarded it (race-safe)."""
     badges.get(code)  # an unknown code is a programming error: KeyError
     values = dict(user_id=user.id, code=code, touch_id=touch_id, awarded_at=now,
-                  local_day=clock.local_day(now, user.timezone, user.day_start_hour))
+                  local_day=user.today(now))
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         if dialect == "postgresql":
@@ -212,6 +212,6 @@ def award(session: Session, user: User, *, now: datetime, touch_id: int | None =
     held = held_codes(session, user)
     if len(held) >= len(badges.BADGES) and set(badges.BADGES) <= held:
         return []
-    today = clock.local_day(now, user.timezone, user.day_start_hour)
+    today = user.today(now)
     stats = build_stats(session, user, today=today, held=held)
     return [b for b in badges.newly_earned(stats, held) if grant(session, user, b.code, now=now, touch_id=touch_id)]

@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from ..kinds import AwayReason
 from ..models import AwayPeriod, Team, TeamHoliday, User
-from ..queries import common as common_q
 from . import Invalid, NotFound, accounts, streak_state
 
 REASONS = tuple(AwayReason)
@@ -157,7 +156,7 @@ def add_away_period(session: Session, user: User, data: Mapping[str, object], *,
     field is reported at once; a range overlapping one of the rep's periods is refused.
     """
     errors: dict[str, str] = {}
-    today = common_q.today_of(user, now)
+    today = user.today(now)
     wanted = check_range(data.get("first_day"), data.get("last_day"), today=today, errors=errors)
     reason = data.get("reason") or "vacation"
     if reason not in REASONS:
@@ -269,7 +268,7 @@ def add_team_holiday(session: Session, user: User, data: Mapping[str, object], *
     except Invalid as exc:
         errors.update(exc.fields)
         clean_name = ""
-    today = common_q.today_of(user, now)
+    today = user.today(now)
     wanted = check_range(data.get("first_day"), data.get("last_day"), today=today, errors=errors)
     if errors:
         raise Invalid(errors)

@@ -276,7 +276,7 @@ def _customer_facts(
     facts = []
     for cid, owner_id, tier, cadence, created_day, paused_until in customers:
         owner = by_id[owner_id]
-        day = clock.local_day(moment, owner.timezone, owner.day_start_hour)
+        day = owner.day_of(moment)
         if challenge.crisis:
             cadence = rules.crisis_cadence(cadence)
         state = warmth.status(last_touch_day=last.get(cid), created_day=created_day, today=day,
@@ -423,8 +423,8 @@ def storm_riders(
     ]
     result = []
     for rep in riders:
-        first_day = clock.local_day(challenge.starts_at, rep.timezone, rep.day_start_hour)
-        last_day = clock.local_day(challenge.ends_at - _MICROSECOND, rep.timezone, rep.day_start_hour)
+        first_day = rep.day_of(challenge.starts_at)
+        last_day = rep.day_of(challenge.ends_at - _MICROSECOND)
         if rules.kept_streak_through(
             active[rep.id], first_day=first_day, last_day=last_day, workdays=rep.workday_set,
             away=tuple(sorted(away[rep.id] + holidays)), bonus_freeze_days=bonus[rep.id],

@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock
 from ..kinds import Tier
 from ..models import Customer, User
 from ..queries import customers as customers_q
@@ -148,7 +147,7 @@ def new_customer(owner: User, clean: CleanCustomer, *, now: datetime) -> Custome
         notes=clean.notes,
         paused_until=clean.paused_until,
         created_at=now,
-        created_day=clock.local_day(now, owner.timezone, owner.day_start_hour),
+        created_day=owner.today(now),
     )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from .. import badges, clock
+from .. import badges
 from ..models import Kudos, Touch, User
 from . import Invalid, NotFound, awards
 
@@ -34,7 +34,7 @@ class Given:
 
 def coach_day(coach: User, now: datetime) -> date:
     """Return the coach's local day at *now*."""
-    return clock.local_day(now, coach.timezone, coach.day_start_hour)
+    return coach.today(now)
 
 
 def month_key(day: date) -> str:

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from .. import streaks
 from ..models import AwayPeriod, StreakState, TeamHoliday, Touch, User
-from ..queries import common as common_q
 from ..queries import streak as streak_q
 
 # Touches may be written up to 3 days back (API), plus a day either way for daylight-saving
@@ -46,7 +45,7 @@ def _store(state: StreakState, walker: streaks.Walker, *, started: bool, through
 
 def rebuild(session: Session, user: User, *, now: datetime) -> StreakState:
     """Refold the rep's whole history into a fresh checkpoint."""
-    through = checkpoint_day(common_q.today_of(user, now))
+    through = checkpoint_day(user.today(now))
     walker, started = streak_q.fold_from_scratch(streak_q.history(session, user), through)
     state = session.get(StreakState, user.id) or StreakState(user_id=user.id)
     _store(state, walker, started=started, through=through, now=now)
@@ -81,7 +80,7 @@ def changed(session: Session, user: User, *, now: datetime, day: date | None = N
     state = session.get(StreakState, user.id)
     if state is None or day is None or state.through_day is None or day <= state.through_day:
         return rebuild(session, user, now=now)
-    _advance(session, user, state, checkpoint_day(common_q.today_of(user, now)), now)
+    _advance(session, user, state, checkpoint_day(user.today(now)), now)
     session.flush()
     return state
 
@@ -130,7 +129,7 @@ def rebuild_all(session: Session, *, now: datetime, check: bool = False) -> tupl
         ranges = tuple(sorted(away[user.id] + (team_days[user.team_id] if user.team_id else [])))
         hist = streak_q.History(frozenset(active[user.id]), frozenset(bonus[user.id]), ranges, user.workday_set)
         state = states.get(user.id)
-        target = checkpoint_day(common_q.today_of(user, now))
+        target = checkpoint_day(user.today(now))
         fresh_at_target: tuple[streaks.Walker, bool] | None = None
         if state is None:
             if hist.active:

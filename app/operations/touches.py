@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from .. import badges, clock, warmth
 from ..kinds import Direction, TouchKind
 from ..models import Customer, Touch, User
-from ..queries import common as common_q
 from . import Invalid, NotFound, awards, ledger, streak_state
 from .customers import get_customer
 
@@ -99,7 +98,7 @@ def log_touch(
     kind_value = _clean_kind(kind, errors)
     direction_value = _clean_direction(direction, errors)
     note_text = _clean_note(note, kind_value, errors)
-    today = common_q.today_of(user, now)
+    today = user.today(now)
     if not isinstance(days_back, int) or isinstance(days_back, bool) or not 0 <= days_back <= MAX_BACKFILL_DAYS:
         errors["days_back"] = _l("You can log a touch for today, yesterday or 2 days ago.")
         days_back = 0
@@ -121,7 +120,7 @@ def log_touch(
 
     if occurred_at is not None:
         when = occurred_at.astimezone(clock.UTC)
-        day = clock.local_day(when, user.timezone, user.day_start_hour)
+        day = user.day_of(when)
     elif days_back:
         day = today - timedelta(days=days_back)
         local = clock.local_now(now, user.timezone)

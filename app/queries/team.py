@@ -85,7 +85,7 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
     if not reps:
         return []
     ids = [r.id for r in reps]
-    todays = {r.id: common_q.today_of(r, now) for r in reps}
+    todays = {r.id: r.today(now) for r in reps}
     states = {s.user_id: s for s in session.scalars(select(StreakState).where(StreakState.user_id.in_(ids)))}
     cutoff = min(todays.values()) - timedelta(days=RADAR_WINDOW_DAYS + 7)
     whole = []
@@ -130,7 +130,7 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
             select(TeamHoliday.first_day, TeamHoliday.last_day).where(TeamHoliday.team_id == coach.team_id)
         )
     ]
-    crisis = coach.team is not None and coach.team.crisis_since is not None
+    crisis = coach.team_in_crisis
     tally = {i: [0, 0, 0] for i in ids}  # customers, warming, quiet
     for owner_id, cadence, last_touch, created_day, paused_until in session.execute(
         select(Customer.owner_id, Customer.cadence_days, Customer.last_touch_day, Customer.created_day,
@@ -195,8 +195,8 @@ def rep_customers(session: Session, coach: User, rep_id: object, *, now: datetim
     rep = session.get(User, rid)
     if rep is None or rep.organization_id != coach.organization_id or rep.team_id != coach.team_id or rep.role != Role.rep:
         return None
-    today = common_q.today_of(rep, now)
-    crisis = coach.team is not None and coach.team.crisis_since is not None
+    today = rep.today(now)
+    crisis = coach.team_in_crisis
     rows = [
         common_q.customer_row(c, today, crisis=crisis)
         for c in session.scalars(
@@ -256,7 +256,7 @@ def coach_weekly_summary(session: Session, coach: User, *, today: date) -> Weekl
             .group_by(Touch.user_id)
         ).all()
     )
-    crisis = coach.team is not None and coach.team.crisis_since is not None
+    crisis = coach.team_in_crisis
     quiet = 0
     for cadence, last_touch, created_day, paused_until in session.execute(
         select(Customer.cadence_days, Customer.last_touch_day, Customer.created_day, Customer.paused_until)

@@ -44,7 +44,7 @@ def whom_today(session: Session, user: User, *, today: date, limit: int | None =
     waiting = [c for c in customers if c.paused_until is None or c.paused_until < today]
     # The rep's own team decides crisis mode for their own customers; the user loader has
     # loaded the team with the user.
-    crisis = user.team is not None and user.team.crisis_since is not None
+    crisis = user.team_in_crisis
     rows = [common_q.customer_row(c, today, crisis=crisis) for c in waiting]
     rows.sort(
         key=lambda r: (
