@@ -25,8 +25,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import streaks
 from ..kinds import AwayReason
 from ..models import AwayPeriod, Team, TeamHoliday, User
+from ..queries import away as away_q
 from . import Invalid, NotFound, accounts, streak_state
 
 REASONS = tuple(AwayReason)
@@ -318,39 +320,12 @@ def delete_team_holiday(session: Session, user: User, holiday_id: object, *, now
 
 def away_on(session: Session, user: User, day: date) -> bool:
     """Tell whether *day* is an away day for *user*: one of their periods or a team holiday."""
-    personal = select(AwayPeriod.id).where(
-        AwayPeriod.user_id == user.id, AwayPeriod.first_day <= day, AwayPeriod.last_day >= day
-    )
-    if session.scalar(personal.limit(1)) is not None:
-        return True
-    if user.team_id is None:
-        return False
-    team = select(TeamHoliday.id).where(
-        TeamHoliday.team_id == user.team_id, TeamHoliday.first_day <= day, TeamHoliday.last_day >= day
-    )
-    return session.scalar(team.limit(1)) is not None
+    return streaks.is_away(day, away_q.away_ranges(session, user, first=day, last=day))
 
 
 def away_users_on(session: Session, users: list[User], day: date) -> set[int]:
     """Return the ids of those *users* who are away on *day* (for batch jobs such as reminders)."""
     if not users:
         return set()
-    ids = [u.id for u in users]
-    away = set(
-        session.scalars(
-            select(AwayPeriod.user_id).where(
-                AwayPeriod.user_id.in_(ids), AwayPeriod.first_day <= day, AwayPeriod.last_day >= day
-            )
-        )
-    )
-    team_ids = {u.team_id for u in users if u.team_id is not None}
-    if team_ids:
-        off = set(
-            session.scalars(
-                select(TeamHoliday.team_id).where(
-                    TeamHoliday.team_id.in_(team_ids), TeamHoliday.first_day <= day, TeamHoliday.last_day >= day
-                )
-            )
-        )
-        away |= {u.id for u in users if u.team_id in off}
-    return away
+    ranges = away_q.away_ranges_by_user(session, {u.id: u.team_id for u in users})
+    return {user_id for user_id, away in ranges.items() if streaks.is_away(day, away)}

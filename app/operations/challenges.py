@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from .. import challenges as rules
 from .. import clock, warmth
 from ..kinds import Role, TouchKind
-from ..models import AwayPeriod, Challenge, ChallengeResult, Customer, PointsEntry, TeamHoliday, Touch, User
+from ..models import Challenge, ChallengeResult, Customer, PointsEntry, Touch, User
+from ..queries import away as away_q
 from . import Invalid, NotFound, awards
 
 MAX_TITLE = 120
@@ -410,24 +411,14 @@ def storm_riders(
         active[user_id].add(day)
         if rescue:
             bonus[user_id].add(day)
-    away: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    for user_id, first, last in session.execute(
-        select(AwayPeriod.user_id, AwayPeriod.first_day, AwayPeriod.last_day).where(AwayPeriod.user_id.in_(ids))
-    ):
-        away[user_id].append((first, last))
-    holidays = [
-        (first, last)
-        for first, last in session.execute(
-            select(TeamHoliday.first_day, TeamHoliday.last_day).where(TeamHoliday.team_id == challenge.team_id)
-        )
-    ]
+    away = away_q.away_ranges_by_user(session, {i: challenge.team_id for i in ids})
     result = []
     for rep in riders:
         first_day = rep.day_of(challenge.starts_at)
         last_day = rep.day_of(challenge.ends_at - _MICROSECOND)
         if rules.kept_streak_through(
             active[rep.id], first_day=first_day, last_day=last_day, workdays=rep.workday_set,
-            away=tuple(sorted(away[rep.id] + holidays)), bonus_freeze_days=bonus[rep.id],
+            away=away[rep.id], bonus_freeze_days=bonus[rep.id],
         ):
             result.append(rep.id)
     return result

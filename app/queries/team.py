@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from .. import streaks, warmth
 from ..kinds import Role
-from ..models import AwayPeriod, Customer, StreakState, TeamHoliday, Touch, User
+from ..models import Customer, StreakState, Touch, User
+from . import away as away_q
 from . import common as common_q
 from . import streak as streak_q
 
@@ -119,17 +120,7 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
             .group_by(Touch.user_id)
         ).all()
     )
-    away: dict[int, list[tuple[date, date]]] = {i: [] for i in ids}
-    for user_id, first, last in session.execute(
-        select(AwayPeriod.user_id, AwayPeriod.first_day, AwayPeriod.last_day).where(AwayPeriod.user_id.in_(ids))
-    ):
-        away[user_id].append((first, last))
-    holidays = [
-        (first, last)
-        for first, last in session.execute(
-            select(TeamHoliday.first_day, TeamHoliday.last_day).where(TeamHoliday.team_id == coach.team_id)
-        )
-    ]
+    away = away_q.away_ranges_by_user(session, {i: coach.team_id for i in ids})
     crisis = coach.team_in_crisis
     tally = {i: [0, 0, 0] for i in ids}  # customers, warming, quiet
     for owner_id, cadence, last_touch, created_day, paused_until in session.execute(
@@ -149,7 +140,7 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
     result = []
     for rep in reps:
         today = todays[rep.id]
-        ranges = tuple(sorted(away[rep.id] + holidays))
+        ranges = away[rep.id]
         active = frozenset(counts[rep.id])
         hist = streak_q.History(active, frozenset(bonus[rep.id]), ranges, rep.workday_set)
         monday = today - timedelta(days=today.weekday())

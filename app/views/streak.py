@@ -93,7 +93,7 @@ def index():
     cells = [DayCell(c, cell_label(c, today=today), c.day == today) for c in grid.cells]
     score = streaks.consistency(frozenset(data.counts), today=today, workdays=workdays, away=data.away,
                                 window=consistency_window(current_user, today))
-    away_today = any(first <= today <= last for first, last in data.away)
+    away_today = streaks.is_away(today, data.away)
     frozen = sorted(summary.frozen_days, reverse=True)
     return render(
         "streak/index.html",
