@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from .. import badges, warmth
+from ..database import insert_ignoring
 from ..kinds import Direction
 from ..models import BadgeAward, ChallengeResult, Customer, Kudos, Touch, User
 from ..queries import streak as streak_q
@@ -181,19 +182,9 @@ def grant(session: Session, user: User, code: str, *, now: datetime, touch_id: i
     badges.get(code)  # an unknown code is a programming error: KeyError
     values = dict(user_id=user.id, code=code, touch_id=touch_id, awarded_at=now,
                   local_day=user.today(now))
-    dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = (
-            insert(BadgeAward)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["user_id", "code"])
-            .returning(BadgeAward.id)
-        )
-        return session.execute(stmt).scalar() is not None
+    insert = insert_ignoring(session, BadgeAward, ["user_id", "code"])
+    if insert is not None:
+        return session.execute(insert.values(**values).returning(BadgeAward.id)).scalar() is not None
     try:  # pragma: no cover - other databases
         with session.begin_nested():
             session.add(BadgeAward(**values))
