@@ -29,7 +29,7 @@ from .. import streaks
 from ..kinds import AwayReason
 from ..models import AwayPeriod, Team, TeamHoliday, User
 from ..queries import away as away_q
-from . import Invalid, NotFound, accounts, streak_state
+from . import Invalid, NotFound, accounts, id_or_404, streak_state
 
 REASONS = tuple(AwayReason)
 MAX_DAYS = 366
@@ -115,15 +115,6 @@ def _overlaps(column_first, column_last, wanted: DayRange):
     return (column_first <= wanted.last_day, column_last >= wanted.first_day)
 
 
-def _id_of(value: object) -> int:
-    try:
-        number = int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if not 0 < number < 2**31:  # ids are 32-bit; a larger one cannot exist
-        raise NotFound()
-    return number
-
 
 def _span(first: date, last: date) -> str:
     return f"{format_date(first, 'medium')} – {format_date(last, 'medium')}"
@@ -202,7 +193,7 @@ def add_away_period(session: Session, user: User, data: Mapping[str, object], *,
 def delete_away_period(session: Session, user: User, period_id: object, *, now: datetime) -> None:
     """Delete one of *user*'s away periods and refold their streak; anyone else's is NotFound."""
     period = session.scalar(
-        select(AwayPeriod).where(AwayPeriod.id == _id_of(period_id), AwayPeriod.user_id == user.id)
+        select(AwayPeriod).where(AwayPeriod.id == id_or_404(period_id), AwayPeriod.user_id == user.id)
     )
     if period is None:
         raise NotFound()
@@ -306,7 +297,7 @@ def delete_team_holiday(session: Session, user: User, holiday_id: object, *, now
     """Delete a holiday of the coach's team and refold every member's streak; any other is NotFound."""
     team_id = _team_of_coach(session, user)
     holiday = session.scalar(
-        select(TeamHoliday).where(TeamHoliday.id == _id_of(holiday_id), TeamHoliday.team_id == team_id)
+        select(TeamHoliday).where(TeamHoliday.id == id_or_404(holiday_id), TeamHoliday.team_id == team_id)
     )
     if holiday is None:
         raise NotFound()

@@ -22,7 +22,7 @@ from .. import clock, warmth
 from ..kinds import Role, TouchKind
 from ..models import Challenge, ChallengeResult, Customer, PointsEntry, Touch, User
 from ..queries import away as away_q
-from . import Invalid, NotFound, awards
+from . import Invalid, NotFound, awards, id_or_404
 
 MAX_TITLE = 120
 MAX_DESCRIPTION = 2000
@@ -170,11 +170,8 @@ def list_challenges(session: Session, user: User, *, now: datetime, past_limit: 
 
 def get_challenge(session: Session, user: User, challenge_id: object) -> Challenge:
     """Return a challenge of *user*'s team; anything else raises NotFound."""
-    try:
-        cid = int(challenge_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if user.team_id is None or not 0 < cid < 2**63:
+    cid = id_or_404(challenge_id)
+    if user.team_id is None:
         raise NotFound()
     challenge = session.get(Challenge, cid)
     if challenge is None or challenge.organization_id != user.organization_id or challenge.team_id != user.team_id:

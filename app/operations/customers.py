@@ -15,7 +15,7 @@ from ..kinds import Tier
 from ..models import Customer, User
 from ..queries import customers as customers_q
 from ..warmth import MAX_CADENCE, MIN_CADENCE, default_cadence
-from . import Invalid, NotFound
+from . import Invalid, NotFound, id_or_404
 
 MAX_NOTES = 5000
 _PHONE = re.compile(r"^[0-9+()./ \-]{3,64}$")
@@ -23,12 +23,7 @@ _PHONE = re.compile(r"^[0-9+()./ \-]{3,64}$")
 
 def get_customer(session: Session, user: User, customer_id: object, *, include_archived: bool = True) -> Customer:
     """Return a customer *user* may see, else raise NotFound (also for other organisations)."""
-    try:
-        cid = int(customer_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if not 0 < cid < 2**31:  # ids are 32-bit: PostgreSQL would fail the query on a bigger one
-        raise NotFound()
+    cid = id_or_404(customer_id)
     stmt = customers_q.visible_customers(user).where(Customer.id == cid)
     if not include_archived:
         stmt = stmt.where(Customer.archived_at.is_(None))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from .. import badges, clock, warmth
 from ..kinds import Direction, TouchKind
 from ..models import Customer, Touch, User
-from . import Invalid, NotFound, awards, ledger, streak_state
+from . import Invalid, NotFound, awards, id_or_404, ledger, streak_state
 from .customers import get_customer
 
 MAX_NOTE = 2000
@@ -186,12 +186,7 @@ def was_quiet_before(session: Session, customer: Customer, day: date) -> bool:
 
 def get_own_touch(session: Session, user: User, touch_id: object) -> Touch:
     """Return one of *user*'s own touches that is not deleted, else raise NotFound."""
-    try:
-        tid = int(touch_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if not 0 < tid < 2**63:
-        raise NotFound()
+    tid = id_or_404(touch_id)
     touch = session.scalar(
         select(Touch).where(Touch.id == tid, Touch.user_id == user.id, Touch.deleted_at.is_(None))
     )

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import streaks, warmth
+from ..ids import parse_id
 from ..kinds import Role
 from ..models import Customer, StreakState, Touch, User
 from . import away as away_q
@@ -177,11 +178,8 @@ def rep_customers(session: Session, coach: User, rep_id: object, *, now: datetim
 
     Only a coach, and only for a rep of the coach's own team; anyone else gets None (a 404).
     """
-    try:
-        rid = int(rep_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    if not coach.is_coach or coach.team_id is None or not 0 < rid < 2**63:
+    rid = parse_id(rep_id)
+    if rid is None or not coach.is_coach or coach.team_id is None:
         return None
     rep = session.get(User, rid)
     if rep is None or rep.organization_id != coach.organization_id or rep.team_id != coach.team_id or rep.role != Role.rep:
