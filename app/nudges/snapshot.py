@@ -116,9 +116,9 @@ def _warmth_sql(session: Session, reps: dict[int, reads.Rep], subscribed, *, max
     """Return SQL for each active customer of a subscribed user: days since, quiet, warming, urgency.
 
     The rules of ``app.warmth.status`` on the owner's own local day, in exact integer arithmetic
-    (tests/test_warmth_sql.py checks them against ``warmth.status`` row by row): with ``d`` the days since the last
-    touch (or creation) and ``c`` the cadence — or, in crisis mode, ``max(1, 0.7 c)`` as
-    ``challenges.crisis_cadence`` gives —
+    (tests/test_warmth_sql.py checks them against ``warmth.status`` row by row): with ``d`` the
+    days since the last touch (or creation) and ``c`` the cadence — or, in crisis mode,
+    ``max(1, 0.7 c)`` as ``challenges.crisis_cadence`` gives —
 
     - quiet: ``d > c``; in crisis ``d > 1 and 10 d > 7 c``;
     - warming (not quiet): ``d ≥ ceil(0.7 c)``, i.e. ``10 d ≥ 7 c``; in crisis ``d ≥ 1 and 100 d ≥ 49 c``;
