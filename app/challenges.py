@@ -58,7 +58,7 @@ from typing import Any
 
 from . import clock
 from .kinds import TouchKind
-from .streaks import DEFAULT_WORKDAYS, Walker, fold
+from .streaks import DEFAULT_WORKDAYS, Walker, fold, is_away
 from .warmth import Warmth
 
 CRISIS_FACTOR = Fraction(7, 10)
@@ -475,7 +475,7 @@ def kept_streak_through(
              away=ranges, bonus=bonus)
     day = first_day
     while day < last_day:
-        expected = day.weekday() in workdays and not any(a <= day <= b for a, b in ranges)
+        expected = day.weekday() in workdays and not is_away(day, ranges)
         if expected and day not in active and walker.freezes == 0:
             return False
         walker.step(day, active=day in active, expected=expected, bonus=day in bonus)

@@ -51,3 +51,19 @@ def begin_write(session: Session) -> None:
     real = session() if isinstance(session, scoped_session) else session
     if not real.in_transaction():
         real.connection(execution_options={"sqlite_immediate": True})
+
+
+def insert_ignoring(session: Session, target, index_elements: list[str]):
+    """Return ``INSERT INTO target … ON CONFLICT (index_elements) DO NOTHING`` for the session's database.
+
+    PostgreSQL and SQLite only; None on any other database, where the caller inserts row by
+    row in savepoints instead.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - other databases
+        return None
+    return insert(target).on_conflict_do_nothing(index_elements=index_elements)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from .streaks import is_away
+
 CELL = 14
 GAP = 3
 LEFT = 28
@@ -88,7 +90,7 @@ def build(
                 kind = DayType.future
             elif day in frozen:
                 kind = DayType.frozen
-            elif any(first <= day <= last for first, last in away_ranges):
+            elif is_away(day, away_ranges):
                 kind = DayType.away
             elif day.weekday() not in workdays:
                 kind = DayType.neutral

@@ -19,9 +19,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from . import clock
 from .clock import UTC
 from .extensions import db
 from .challenges import Metric
@@ -87,6 +89,16 @@ class Team(db.Model):
     organization: Mapped[Organization] = relationship(back_populates="teams")
     members: Mapped[list[User]] = relationship(back_populates="team")
 
+    @hybrid_property
+    def in_crisis(self) -> bool:
+        """Tell whether the team is in crisis mode (in SQL: ``crisis_since IS NOT NULL``)."""
+        return self.crisis_since is not None
+
+    @in_crisis.inplace.expression
+    @classmethod
+    def _in_crisis_expression(cls):
+        return cls.crisis_since.is_not(None)
+
 
 class User(UserMixin, db.Model):
     """A person: rep, coach or admin, with their personal settings."""
@@ -127,6 +139,19 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         """Return the login id: user id and session token, so rotating the token logs out."""
         return f"{self.id}:{self.session_token}"
+
+    def day_of(self, instant: datetime) -> date:
+        """Return the user's local day of the aware *instant* (``clock.local_day`` in their zone)."""
+        return clock.local_day(instant, self.timezone, self.day_start_hour)
+
+    def today(self, now: datetime) -> date:
+        """Return the user's local day at *now*."""
+        return self.day_of(now)
+
+    @property
+    def team_in_crisis(self) -> bool:
+        """Tell whether the user's team is in crisis mode (False without a team)."""
+        return self.team is not None and self.team.in_crisis
 
     @property
     def is_coach(self) -> bool:

@@ -135,7 +135,7 @@ def fold(
     day = first
     one = timedelta(days=1)
     while day <= last:
-        expected = day.weekday() in workdays and not _is_away(day, away)
+        expected = day.weekday() in workdays and not is_away(day, away)
         walker.step(day, active=day in active, expected=expected, bonus=day in bonus)
         day += one
     return walker
@@ -159,7 +159,7 @@ def finish(
     at_risk = (
         not today_active
         and today.weekday() in workdays
-        and not _is_away(today, away)
+        and not is_away(today, away)
         and walker.current > 0
     )
     walker.step(today, active=today_active, expected=False, bonus=today in bonus)
@@ -198,7 +198,7 @@ def consistency(
         active = day in active_days
         if i == 0 and not active:
             continue
-        if day.weekday() not in workdays or _is_away(day, away_ranges):
+        if day.weekday() not in workdays or is_away(day, away_ranges):
             continue
         weight = decay**i
         denominator += weight
@@ -208,5 +208,6 @@ def consistency(
     return numerator / denominator
 
 
-def _is_away(day: date, away: tuple[tuple[date, date], ...]) -> bool:
+def is_away(day: date, away: Iterable[tuple[date, date]]) -> bool:
+    """Tell whether *day* falls in one of the inclusive ``(first, last)`` *away* ranges."""
     return any(first <= day <= last for first, last in away)

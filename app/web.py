@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from . import assets, labels
 from .extensions import db, login_manager
+from .ids import MAX_ID
 from .models import User
 from .operations import NotFound
 
@@ -31,13 +32,8 @@ CSP = (
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 
-# Primary keys are 32-bit integers. A bigger id in a URL must be a 404 before it reaches the
-# database: PostgreSQL fails a query comparing an integer column with an out-of-range number.
-MAX_ID = 2**31 - 1
-
-
 class IdConverter(IntegerConverter):
-    """The ``int`` URL converter, limited to ids the database can hold."""
+    """The ``int`` URL converter, limited to ids the database can hold (``ids.MAX_ID``): a bigger one is a 404."""
 
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)

@@ -31,7 +31,6 @@ from app import clock
 from app.extensions import db
 from app.models import Touch
 from app.operations import accounts, streak_state, tokens
-from app.queries import common as common_q
 
 from . import seed
 from .common import Row, bench_app, databases, dispose, machine_note, median, ms, p95
@@ -96,7 +95,7 @@ def build(url: str, *, clients: int = CLIENTS) -> list[Rep]:
             for i in range(clients):
                 user = seed.rep(session, teams[i % TEAMS], f"load{i}@bench.example", now=now,
                                 password_hash=password_hash)
-                today = common_q.today_of(user, now)
+                today = user.today(now)
                 customer_ids = seed.customers(session, user, CUSTOMERS_EACH, created_day=today)
                 token = tokens.create_token(session, user, name="load", now=now).plaintext
                 reps.append(Rep(i, user.id, token, tuple(customer_ids)))

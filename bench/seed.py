@@ -60,7 +60,7 @@ def touch_row(user: User, customer_id: int, day: date, n: int) -> dict:
     return {
         "organization_id": user.organization_id, "user_id": user.id, "customer_id": customer_id,
         "kind": KINDS[n % len(KINDS)], "direction": "out", "note": None, "occurred_at": occurred,
-        "local_day": clock.local_day(occurred, user.timezone, user.day_start_hour),
+        "local_day": user.day_of(occurred),
         "backfilled": False, "rescue": False, "client_id": None, "created_at": occurred,
     }
 

@@ -26,7 +26,6 @@ from flask.testing import FlaskClient
 from app import clock, streaks
 from app.extensions import db
 from app.operations import accounts, streak_state
-from app.queries import common as common_q
 from app.queries import streak as streak_q
 
 from . import seed
@@ -56,7 +55,7 @@ def build(app: Flask) -> dict[str, dict]:
         for label, email, history_days in (("A", "ten-years@bench.example", YEARS_DAYS),
                                             ("B", "one-week@bench.example", WEEK_DAYS)):
             user = seed.rep(session, team, email, now=now, password_hash=password_hash)
-            today = common_q.today_of(user, now)
+            today = user.today(now)
             days = seed.days_back(today, history_days)
             ids = seed.customers(session, user, CUSTOMERS, created_day=days[0])
             rows = [seed.touch_row(user, ids[n % CUSTOMERS], day, n) for n, day in enumerate(days)]

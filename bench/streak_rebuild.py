@@ -29,7 +29,6 @@ from app.extensions import db
 from app.kinds import Role
 from app.models import AwayPeriod, Organization, StreakState, Team, TeamHoliday, User
 from app.operations import accounts, streak_state
-from app.queries import common as common_q
 
 from . import seed
 from .common import Row, bench_app, databases, dispose, machine_note
@@ -73,7 +72,7 @@ def build(app: Flask, rng: random.Random) -> int:
                                         created_by_id=users[0].id, created_at=now) for d in days)
         touches = 0
         for n, user in enumerate(users):
-            today = common_q.today_of(user, now)
+            today = user.today(now)
             days = seed.days_back(today, DAYS)
             away: set[date] = set(team_days[user.team_id])
             if n % 10 == 0:

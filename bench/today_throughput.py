@@ -31,7 +31,6 @@ import requests
 from app import clock
 from app.extensions import db
 from app.operations import accounts, streak_state
-from app.queries import common as common_q
 
 from . import seed
 from .common import (Row, bench_app, database_url_for, dispose, machine_note, postgres_database,
@@ -61,7 +60,7 @@ def build(url: str) -> None:
             now = clock.now()
             team = seed.org_with_team(session, "Today bench", now)
             user = seed.rep(session, team, EMAIL, now=now, password_hash=accounts.hash_password(seed.PASSWORD))
-            today = common_q.today_of(user, now)
+            today = user.today(now)
             days = [d for d in seed.days_back(today, 365) if d.isoweekday() <= 5]
             ids = seed.customers(session, user, CUSTOMERS, created_day=days[0])
             rng = random.Random(7)  # nosec B311  # reproducible history, not a secret

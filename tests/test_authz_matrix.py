@@ -33,7 +33,6 @@ from app.models import Challenge
 from app.operations import away, invites, tokens
 from app.operations import push as push_ops
 from app.operations import touches as touch_ops
-from app.queries import common as common_q
 from fake_push import b64url
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -132,7 +131,7 @@ def _build(session, make_org, make_user, make_customer, label: str) -> World:
     archived = make_customer(rep, f"Archived {label}", now=now)
     archived.archived_at = now
     touch = touch_ops.log_touch(session, user=rep, customer_id=customer.id, kind="call", now=now).touch
-    today = common_q.today_of(rep, now)
+    today = rep.today(now)
     period = away.add_away_period(session, rep, {
         "first_day": (today + timedelta(days=20)).isoformat(), "last_day": (today + timedelta(days=22)).isoformat(),
         "reason": "vacation", "note": "",

@@ -11,7 +11,6 @@ from app import streaks
 from app.models import AwayPeriod, StreakState, TeamHoliday, Touch
 from app.operations import Invalid, NotFound, away, streak_state
 from app.operations.touches import log_touch
-from app.queries import common as common_q
 from app.queries import streak as streak_q
 
 UTC = timezone.utc
@@ -46,7 +45,7 @@ def assert_consistent(session, user, now: datetime = NOW) -> streaks.StreakSumma
     """The kept checkpoint equals a rebuild, and the shown streak equals one computed from scratch."""
     _count, differences = streak_state.rebuild_all(session, now=now, check=True)
     assert differences == []
-    today = common_q.today_of(user, now)
+    today = user.today(now)
     shown = streak_q.summary(session, user, today=today)
     assert shown == from_scratch(session, user, today)
     return shown

@@ -115,7 +115,7 @@ def test_crisis_form_errors_are_a_422_and_reps_get_a_404(app, session, coach, te
 
 def test_crisis_cadence_turns_green_customers_warming_and_warming_ones_quiet(app, session, coach, team, make_user, make_customer):
     rep = make_user(team=team)
-    today = common_q.today_of(rep, NOW)
+    today = rep.today(NOW)
     green = make_customer(rep, "Green GmbH", tier="B", now=NOW - timedelta(days=8))  # 8 of 14 days
     warming = make_customer(rep, "Warm AG", tier="B", now=NOW - timedelta(days=11))  # 11 of 14 days
     before = {r.customer.name: r.warmth for r in customers_q.customer_rows(session, rep, today=today)}
@@ -142,7 +142,7 @@ def test_crisis_of_another_team_leaves_my_cadence_alone(session, make_user, make
     rep = make_user(team=mine)
     make_customer(rep, tier="B", now=NOW - timedelta(days=8))
     crisis.start_crisis(session, other_coach, reason="Theirs", message="", now=NOW)
-    today = common_q.today_of(rep, NOW)
+    today = rep.today(NOW)
     assert [r.warmth for r in customers_q.customer_rows(session, rep, today=today)] == [Warmth.green]
 
 

@@ -15,7 +15,6 @@ from app.cli import demo
 from app.kinds import Direction, Role, TouchKind
 from app.models import BadgeAward, Customer, Organization, PointsEntry, Touch, User
 from app.warmth import Warmth
-from app.queries import common as common_q
 from app.queries import customers as customers_q
 from app.queries import streak as streak_q
 from app.queries import today as today_q
@@ -82,20 +81,20 @@ def check_demo(session, now: datetime) -> None:
 
     summaries = {}
     for email, user in users.items():
-        summaries[email] = streak_q.summary(session, user, today=common_q.today_of(user, now))
+        summaries[email] = streak_q.summary(session, user, today=user.today(now))
     lena, luca, emma, mike = (summaries[f"{n}@nordlicht.example"] for n in ("lena", "luca", "emma", "mike"))
     assert lena.current >= 40
     assert 12 <= luca.current <= 17
     assert emma.current == 0 and emma.longest > 0 and not emma.at_risk
     assert mike.current == 0 and mike.longest > 0
     mike_user = users["mike@nordlicht.example"]
-    mike_today = common_q.today_of(mike_user, now)
+    mike_today = mike_user.today(now)
     assert max(streak_q.active_days(session, mike_user)) <= mike_today - timedelta(days=7)
     assert len({s.current for s in summaries.values() if s.current}) >= 2
 
     warmth = Counter()
     for user in reps:
-        today = common_q.today_of(user, now)
+        today = user.today(now)
         rows = [r for r in customers_q.customer_rows(session, user, today=today)]
         warmth.update(r.warmth for r in rows)
     assert warmth[Warmth.quiet] >= 3
@@ -210,7 +209,7 @@ def test_demo_users_sign_in_and_see_their_day(runner, session, client, login, em
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     now = clock.now()
-    today = common_q.today_of(user, now)
+    today = user.today(now)
     streak = streak_q.summary(session, user, today=today)
     match = re.search(r'data-testid="streak-count">(\d+)<', html)
     assert match and int(match.group(1)) == streak.current

@@ -13,7 +13,6 @@ from app.models import StreakState, Touch
 from app.operations import streak_state
 from app.operations.accounts import update_settings
 from app.operations.touches import delete_touch, log_touch, undo_touch, update_touch
-from app.queries import common as common_q
 from app.queries import streak as streak_q
 
 UTC = timezone.utc
@@ -27,7 +26,7 @@ def fresh(session, user, today: date) -> streaks.StreakSummary:
 
 
 def assert_consistent(session, user, now: datetime) -> streaks.StreakSummary:
-    today = common_q.today_of(user, now)
+    today = user.today(now)
     kept = streak_q.summary(session, user, today=today)
     assert kept == fresh(session, user, today)
     _count, differences = streak_state.rebuild_all(session, now=now, check=True)

@@ -10,7 +10,6 @@ from app import clock, ideas
 from app.extensions import db as _db
 from app.models import AwayPeriod, StreakState, TeamHoliday
 from app.operations import touches as ops
-from app.queries import common as common_q
 from app.queries import points as points_q
 from app.queries import streak as streak_q
 from app.queries import today as today_q
@@ -104,7 +103,7 @@ def test_goal_reached_and_streak_at_risk(client, session, rep, make_customer):
 
 
 def test_idea_of_the_day_is_shown(client, rep):
-    today = common_q.today_of(rep, clock.now())
+    today = rep.today(clock.now())
     assert str(ideas.idea_of_the_day(today, rep.id)) in client.get("/").get_data(as_text=True)
 
 
@@ -153,7 +152,7 @@ def test_unknown_part_gets_the_whole_page(client, rep):
 def _history(session, rep, make_customer, *, days: int = 20):
     """Touches on most of the last *days* days, a rescue among them, an away week and a team holiday."""
     now = clock.now()
-    today = common_q.today_of(rep, now)
+    today = rep.today(now)
     customer = _customer(make_customer, rep, "History AG", days_ago=days + 30)
     for back in range(days, -1, -1):
         if back % 6 != 3:
@@ -186,7 +185,7 @@ def test_whom_today_is_whom_to_touch_with_the_count_of_active_customers(session,
     archived = _customer(make_customer, rep, "Archived")
     archived.archived_at = clock.now()
     session.commit()
-    today = common_q.today_of(rep, clock.now())
+    today = rep.today(clock.now())
     whom = today_q.whom_today(session, rep, today=today)
     assert [r.customer.id for r in whom.rows] == [r.customer.id for r in today_q.whom_to_touch(session, rep, today=today)]
     assert len(whom.rows) == 5

@@ -8,7 +8,6 @@ import pytest
 from app import clock
 from app.models import Touch
 from app.operations import touches as ops
-from app.queries import common as common_q
 from app.queries import today as today_q
 
 from support import csrf_token_from
@@ -160,7 +159,7 @@ def test_undo_with_htmx_takes_the_touch_back_and_fires_the_event(client, session
     assert events(response)["touch-logged"] == {"id": touch.id, "action": "undone"}
     assert touches_of(session, rep) == []
     assert customer.last_touch_day is None
-    today = common_q.today_of(rep, clock.now())
+    today = rep.today(clock.now())
     assert today_q.touches_on(session, rep, today) == 0
 
 

@@ -25,7 +25,6 @@ from app.nudges import rules, texts
 from app.nudges.model import RepSnapshot
 from app.operations import invites
 from app.push import outbox
-from app.queries import common as common_q
 from support import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +65,7 @@ def filled(app, session):
         "name": PAYLOAD, "organization": PAYLOAD, "email": "coach@example.com", "password": PASSWORD,
         "timezone": "Europe/Berlin",
     }))
-    today = common_q.today_of(session.scalar(select(User)), clock.now())
+    today = session.scalar(select(User)).today(clock.now())
     keep("settings", coach.post("/settings/", data={**_form_defaults(coach.get("/settings/").get_data(as_text=True),
                                                                        "/settings/"), "name": PAYLOAD}))
     keep("customer", coach.post("/customers/", headers=HX, data={

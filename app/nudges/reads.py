@@ -117,7 +117,7 @@ def load_users(session: Session, at: datetime) -> dict[int, Rep]:
             User.id, User.team_id, User.role, User.name, User.timezone, User.locale, User.workdays,
             User.day_start_hour, User.evening_hour, User.quiet_start_hour, User.quiet_end_hour,
             User.push_muted_kinds, User.push_ignored_in_a_row, User.created_at,
-            Team.crisis_since.is_not(None), has_sub, last_touch,
+            Team.in_crisis, has_sub, last_touch,
             StreakState.user_id, StreakState.through_day, StreakState.current, StreakState.longest,
             StreakState.freezes, StreakState.run_of_active, StreakState.started, StreakState.frozen_days,
         )

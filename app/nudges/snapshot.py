@@ -34,7 +34,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Float, Integer, and_, bindparam, case, cast, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from .. import badges, clock
+from .. import badges, clock, streaks
 from ..kinds import Role
 from ..models import BadgeAward, ChallengeResult, Customer, Team, User
 from ..queries import streak as streak_q
@@ -83,7 +83,7 @@ def scan(session: Session, *, at: datetime, dry_run: bool = False) -> int:
             hours[rep.timezone] = clock.local_now(at, rep.timezone).hour
         # The engine's first two rules, checked before building a snapshot: nothing is ever due
         # in quiet hours or on an away day, so most reps at night cost next to nothing.
-        if moment.in_quiet_hours(rep, hours[rep.timezone]) or _is_away(rep.today, rep.away):  # type: ignore[arg-type]
+        if moment.in_quiet_hours(rep, hours[rep.timezone]) or streaks.is_away(rep.today, rep.away):  # type: ignore[arg-type]
             continue
         try:
             snapshot = _snapshot(rep, at, quiet=quiet.get(rep.id, ()), warming=warming.get(rep.id, 0),
@@ -116,9 +116,9 @@ def _warmth_sql(session: Session, reps: dict[int, reads.Rep], subscribed, *, max
     """Return SQL for each active customer of a subscribed user: days since, quiet, warming, urgency.
 
     The rules of ``app.warmth.status`` on the owner's own local day, in exact integer arithmetic
-    (a test checks them against ``warmth.status`` day by day): with ``d`` the days since the last
-    touch (or creation) and ``c`` the cadence — or, in crisis mode, ``max(1, 0.7 c)`` as
-    ``challenges.crisis_cadence`` gives —
+    (tests/test_warmth_sql.py checks them against ``warmth.status`` row by row): with ``d`` the
+    days since the last touch (or creation) and ``c`` the cadence — or, in crisis mode,
+    ``max(1, 0.7 c)`` as ``challenges.crisis_cadence`` gives —
 
     - quiet: ``d > c``; in crisis ``d > 1 and 10 d > 7 c``;
     - warming (not quiet): ``d ≥ ceil(0.7 c)``, i.e. ``10 d ≥ 7 c``; in crisis ``d ≥ 1 and 100 d ≥ 49 c``;
@@ -136,7 +136,7 @@ def _warmth_sql(session: Session, reps: dict[int, reads.Rep], subscribed, *, max
     d = _days_before(session, max_today, func.coalesce(Customer.last_touch_day, Customer.created_day)) - offset
     paused = _days_before(session, max_today, Customer.paused_until)
     c = Customer.cadence_days
-    crisis, calm = Team.crisis_since.is_not(None), Team.crisis_since.is_(None)
+    crisis, calm = Team.in_crisis, ~Team.in_crisis
     quiet = or_(and_(calm, d > c), and_(crisis, d > 1, d * 10 > c * 7))
     warming = and_(~quiet, or_(and_(calm, d * 10 >= c * 7), and_(crisis, d >= 1, d * 100 >= c * 49)))
     urgency = case(
@@ -207,10 +207,6 @@ _UNNAMED = model.QuietCustomer(0, "", 0)  # a quiet customer beyond the named on
 # --- per rep, in Python ---------------------------------------------------------------------
 
 
-def _is_away(day: date, ranges: list[tuple[date, date]]) -> bool:
-    return any(first <= day <= last for first, last in ranges)
-
-
 def _last_active(rep: reads.Rep) -> date | None:
     """Return the rep's last active day up to today (window rows first, else the overall last)."""
     recent = [d for d in rep.days if d <= rep.today]
@@ -233,7 +229,7 @@ def quiet_workdays(rep: reads.Rep) -> int:
     count = 0
     day = rep.today - timedelta(days=1)
     while day >= start:
-        if day.weekday() in rep.workdays and not _is_away(day, rep.away):
+        if day.weekday() in rep.workdays and not streaks.is_away(day, rep.away):
             count += 1
         day -= timedelta(days=1)
     rep._quiet_workdays = count
@@ -267,7 +263,7 @@ def _snapshot(rep: reads.Rep, at: datetime, *, quiet, warming: int, outboxed, ne
         quiet_reps = tuple(
             model.QuietRep(other.id, other.name, n)
             for other in team
-            if other.id != rep.id and not _is_away(other.today, other.away)
+            if other.id != rep.id and not streaks.is_away(other.today, other.away)
             and (n := quiet_workdays(other)) >= rules.COACH_ALERT_WORKDAYS
         )
     return model.RepSnapshot(
@@ -279,14 +275,14 @@ def _snapshot(rep: reads.Rep, at: datetime, *, quiet, warming: int, outboxed, ne
         evening_hour=rep.evening_hour,
         quiet_start_hour=rep.quiet_start_hour,
         quiet_end_hour=rep.quiet_end_hour,
-        away_today=_is_away(today, rep.away),
+        away_today=streaks.is_away(today, rep.away),
         enabled_kinds=frozenset(model.DEFAULT_KINDS) - rep.muted,
         streak_current=streak.current,
         today_active=streak.today_active,
         touches_today=rep.days.get(today, 0),
         last_active_day=_last_active(rep),
         active_days=tuple(d for d in span if d in rep.days),
-        away_days=tuple(d for d in span if _is_away(d, rep.away)),
+        away_days=tuple(d for d in span if streaks.is_away(d, rep.away)),
         quiet_customers=tuple(quiet),
         warming_count=warming,
         pushes_today=sum(1 for kind, _key in todays if kind != outbox.TEST_KIND),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..ids import parse_id
+
 
 class Invalid(Exception):
     """Input failed validation; ``fields`` maps a field name to a translated message."""
@@ -23,3 +25,11 @@ class Conflict(Exception):
         super().__init__(str(message))
         self.message = str(message)
         self.field = field
+
+
+def id_or_404(value: object) -> int:
+    """Return *value* as an id (``ids.parse_id``), else raise NotFound."""
+    number = parse_id(value)
+    if number is None:
+        raise NotFound()
+    return number

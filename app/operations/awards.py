@@ -20,7 +20,8 @@ from sqlalchemy import case, distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from .. import badges, clock, warmth
+from .. import badges, warmth
+from ..database import insert_ignoring
 from ..kinds import Direction
 from ..models import BadgeAward, ChallengeResult, Customer, Kudos, Touch, User
 from ..queries import streak as streak_q
@@ -180,20 +181,10 @@ def grant(session: Session, user: User, code: str, *, now: datetime, touch_id: i
     """Give *user* the badge *code* unless held; return whether this call awarded it (race-safe)."""
     badges.get(code)  # an unknown code is a programming error: KeyError
     values = dict(user_id=user.id, code=code, touch_id=touch_id, awarded_at=now,
-                  local_day=clock.local_day(now, user.timezone, user.day_start_hour))
-    dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = (
-            insert(BadgeAward)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["user_id", "code"])
-            .returning(BadgeAward.id)
-        )
-        return session.execute(stmt).scalar() is not None
+                  local_day=user.today(now))
+    insert = insert_ignoring(session, BadgeAward, ["user_id", "code"])
+    if insert is not None:
+        return session.execute(insert.values(**values).returning(BadgeAward.id)).scalar() is not None
     try:  # pragma: no cover - other databases
         with session.begin_nested():
             session.add(BadgeAward(**values))
@@ -212,6 +203,6 @@ def award(session: Session, user: User, *, now: datetime, touch_id: int | None =
     held = held_codes(session, user)
     if len(held) >= len(badges.BADGES) and set(badges.BADGES) <= held:
         return []
-    today = clock.local_day(now, user.timezone, user.day_start_hour)
+    today = user.today(now)
     stats = build_stats(session, user, today=today, held=held)
     return [b for b in badges.newly_earned(stats, held) if grant(session, user, b.code, now=now, touch_id=touch_id)]

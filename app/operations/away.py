@@ -25,10 +25,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import streaks
 from ..kinds import AwayReason
 from ..models import AwayPeriod, Team, TeamHoliday, User
-from ..queries import common as common_q
-from . import Invalid, NotFound, accounts, streak_state
+from ..queries import away as away_q
+from . import Invalid, NotFound, accounts, id_or_404, streak_state
 
 REASONS = tuple(AwayReason)
 MAX_DAYS = 366
@@ -114,15 +115,6 @@ def _overlaps(column_first, column_last, wanted: DayRange):
     return (column_first <= wanted.last_day, column_last >= wanted.first_day)
 
 
-def _id_of(value: object) -> int:
-    try:
-        number = int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if not 0 < number < 2**31:  # ids are 32-bit; a larger one cannot exist
-        raise NotFound()
-    return number
-
 
 def _span(first: date, last: date) -> str:
     return f"{format_date(first, 'medium')} – {format_date(last, 'medium')}"
@@ -157,7 +149,7 @@ def add_away_period(session: Session, user: User, data: Mapping[str, object], *,
     field is reported at once; a range overlapping one of the rep's periods is refused.
     """
     errors: dict[str, str] = {}
-    today = common_q.today_of(user, now)
+    today = user.today(now)
     wanted = check_range(data.get("first_day"), data.get("last_day"), today=today, errors=errors)
     reason = data.get("reason") or "vacation"
     if reason not in REASONS:
@@ -201,7 +193,7 @@ def add_away_period(session: Session, user: User, data: Mapping[str, object], *,
 def delete_away_period(session: Session, user: User, period_id: object, *, now: datetime) -> None:
     """Delete one of *user*'s away periods and refold their streak; anyone else's is NotFound."""
     period = session.scalar(
-        select(AwayPeriod).where(AwayPeriod.id == _id_of(period_id), AwayPeriod.user_id == user.id)
+        select(AwayPeriod).where(AwayPeriod.id == id_or_404(period_id), AwayPeriod.user_id == user.id)
     )
     if period is None:
         raise NotFound()
@@ -269,7 +261,7 @@ def add_team_holiday(session: Session, user: User, data: Mapping[str, object], *
     except Invalid as exc:
         errors.update(exc.fields)
         clean_name = ""
-    today = common_q.today_of(user, now)
+    today = user.today(now)
     wanted = check_range(data.get("first_day"), data.get("last_day"), today=today, errors=errors)
     if errors:
         raise Invalid(errors)
@@ -305,7 +297,7 @@ def delete_team_holiday(session: Session, user: User, holiday_id: object, *, now
     """Delete a holiday of the coach's team and refold every member's streak; any other is NotFound."""
     team_id = _team_of_coach(session, user)
     holiday = session.scalar(
-        select(TeamHoliday).where(TeamHoliday.id == _id_of(holiday_id), TeamHoliday.team_id == team_id)
+        select(TeamHoliday).where(TeamHoliday.id == id_or_404(holiday_id), TeamHoliday.team_id == team_id)
     )
     if holiday is None:
         raise NotFound()
@@ -319,39 +311,12 @@ def delete_team_holiday(session: Session, user: User, holiday_id: object, *, now
 
 def away_on(session: Session, user: User, day: date) -> bool:
     """Tell whether *day* is an away day for *user*: one of their periods or a team holiday."""
-    personal = select(AwayPeriod.id).where(
-        AwayPeriod.user_id == user.id, AwayPeriod.first_day <= day, AwayPeriod.last_day >= day
-    )
-    if session.scalar(personal.limit(1)) is not None:
-        return True
-    if user.team_id is None:
-        return False
-    team = select(TeamHoliday.id).where(
-        TeamHoliday.team_id == user.team_id, TeamHoliday.first_day <= day, TeamHoliday.last_day >= day
-    )
-    return session.scalar(team.limit(1)) is not None
+    return streaks.is_away(day, away_q.away_ranges(session, user, first=day, last=day))
 
 
 def away_users_on(session: Session, users: list[User], day: date) -> set[int]:
     """Return the ids of those *users* who are away on *day* (for batch jobs such as reminders)."""
     if not users:
         return set()
-    ids = [u.id for u in users]
-    away = set(
-        session.scalars(
-            select(AwayPeriod.user_id).where(
-                AwayPeriod.user_id.in_(ids), AwayPeriod.first_day <= day, AwayPeriod.last_day >= day
-            )
-        )
-    )
-    team_ids = {u.team_id for u in users if u.team_id is not None}
-    if team_ids:
-        off = set(
-            session.scalars(
-                select(TeamHoliday.team_id).where(
-                    TeamHoliday.team_id.in_(team_ids), TeamHoliday.first_day <= day, TeamHoliday.last_day >= day
-                )
-            )
-        )
-        away |= {u.id for u in users if u.team_id in off}
-    return away
+    ranges = away_q.away_ranges_by_user(session, {u.id: u.team_id for u in users})
+    return {user_id for user_id, away in ranges.items() if streaks.is_away(day, away)}

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from .. import challenges as rules
 from .. import clock, warmth
 from ..kinds import Role, TouchKind
-from ..models import AwayPeriod, Challenge, ChallengeResult, Customer, PointsEntry, TeamHoliday, Touch, User
-from . import Invalid, NotFound, awards
+from ..models import Challenge, ChallengeResult, Customer, PointsEntry, Touch, User
+from ..queries import away as away_q
+from . import Invalid, NotFound, awards, id_or_404
 
 MAX_TITLE = 120
 MAX_DESCRIPTION = 2000
@@ -169,11 +170,8 @@ def list_challenges(session: Session, user: User, *, now: datetime, past_limit: 
 
 def get_challenge(session: Session, user: User, challenge_id: object) -> Challenge:
     """Return a challenge of *user*'s team; anything else raises NotFound."""
-    try:
-        cid = int(challenge_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if user.team_id is None or not 0 < cid < 2**63:
+    cid = id_or_404(challenge_id)
+    if user.team_id is None:
         raise NotFound()
     challenge = session.get(Challenge, cid)
     if challenge is None or challenge.organization_id != user.organization_id or challenge.team_id != user.team_id:
@@ -276,7 +274,7 @@ def _customer_facts(
     facts = []
     for cid, owner_id, tier, cadence, created_day, paused_until in customers:
         owner = by_id[owner_id]
-        day = clock.local_day(moment, owner.timezone, owner.day_start_hour)
+        day = owner.day_of(moment)
         if challenge.crisis:
             cadence = rules.crisis_cadence(cadence)
         state = warmth.status(last_touch_day=last.get(cid), created_day=created_day, today=day,
@@ -410,24 +408,14 @@ def storm_riders(
         active[user_id].add(day)
         if rescue:
             bonus[user_id].add(day)
-    away: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    for user_id, first, last in session.execute(
-        select(AwayPeriod.user_id, AwayPeriod.first_day, AwayPeriod.last_day).where(AwayPeriod.user_id.in_(ids))
-    ):
-        away[user_id].append((first, last))
-    holidays = [
-        (first, last)
-        for first, last in session.execute(
-            select(TeamHoliday.first_day, TeamHoliday.last_day).where(TeamHoliday.team_id == challenge.team_id)
-        )
-    ]
+    away = away_q.away_ranges_by_user(session, {i: challenge.team_id for i in ids})
     result = []
     for rep in riders:
-        first_day = clock.local_day(challenge.starts_at, rep.timezone, rep.day_start_hour)
-        last_day = clock.local_day(challenge.ends_at - _MICROSECOND, rep.timezone, rep.day_start_hour)
+        first_day = rep.day_of(challenge.starts_at)
+        last_day = rep.day_of(challenge.ends_at - _MICROSECOND)
         if rules.kept_streak_through(
             active[rep.id], first_day=first_day, last_day=last_day, workdays=rep.workday_set,
-            away=tuple(sorted(away[rep.id] + holidays)), bonus_freeze_days=bonus[rep.id],
+            away=away[rep.id], bonus_freeze_days=bonus[rep.id],
         ):
             result.append(rep.id)
     return result

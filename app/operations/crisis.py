@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from .. import challenges as rules
-from .. import badges, clock
+from .. import badges
 from ..models import Challenge, Team, User
 from . import Invalid, NotFound
 
@@ -67,7 +67,7 @@ def start_crisis(
             errors[name] = _l("This contains characters that cannot be stored.")
     if errors:
         raise Invalid(errors)
-    already = team.crisis_since is not None
+    already = team.in_crisis
     team.crisis_reason = reason_text
     team.crisis_message = message_text
     if already:
@@ -76,7 +76,7 @@ def start_crisis(
     team.crisis_since = now
     template = rules.STORM_WEEK
     language = locale or coach.locale
-    first_day = clock.local_day(now, coach.timezone, coach.day_start_hour)
+    first_day = coach.today(now)
     rule = template.schedule(first_day, coach.timezone, coach.day_start_hour)
     challenge = Challenge(
         organization_id=coach.organization_id,

@@ -11,12 +11,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock
 from ..kinds import Tier
 from ..models import Customer, User
 from ..queries import customers as customers_q
 from ..warmth import MAX_CADENCE, MIN_CADENCE, default_cadence
-from . import Invalid, NotFound
+from . import Invalid, NotFound, id_or_404
 
 MAX_NOTES = 5000
 _PHONE = re.compile(r"^[0-9+()./ \-]{3,64}$")
@@ -24,12 +23,7 @@ _PHONE = re.compile(r"^[0-9+()./ \-]{3,64}$")
 
 def get_customer(session: Session, user: User, customer_id: object, *, include_archived: bool = True) -> Customer:
     """Return a customer *user* may see, else raise NotFound (also for other organisations)."""
-    try:
-        cid = int(customer_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if not 0 < cid < 2**31:  # ids are 32-bit: PostgreSQL would fail the query on a bigger one
-        raise NotFound()
+    cid = id_or_404(customer_id)
     stmt = customers_q.visible_customers(user).where(Customer.id == cid)
     if not include_archived:
         stmt = stmt.where(Customer.archived_at.is_(None))
@@ -148,7 +142,7 @@ def new_customer(owner: User, clean: CleanCustomer, *, now: datetime) -> Custome
         notes=clean.notes,
         paused_until=clean.paused_until,
         created_at=now,
-        created_day=clock.local_day(now, owner.timezone, owner.day_start_hour),
+        created_day=owner.today(now),
     )
 
 

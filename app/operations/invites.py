@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..kinds import Role
 from ..models import Invite, User
-from . import Invalid, NotFound, accounts
+from . import Invalid, NotFound, accounts, id_or_404
 
 TOKEN_BYTES = 32
 DEFAULT_DAYS = 7
@@ -88,10 +88,7 @@ def create_invite(session: Session, user: User, *, now: datetime, days: int = DE
 def revoke_invite(session: Session, user: User, invite_id: object, *, now: datetime) -> Invite:
     """Revoke an unused invite of the coach's team; any other invite is NotFound."""
     team_id = _team_of_coach(user)
-    try:
-        iid = int(invite_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    iid = id_or_404(invite_id)
     invite = session.scalar(
         select(Invite).where(
             Invite.id == iid,

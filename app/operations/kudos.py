@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from .. import badges, clock
+from .. import badges
 from ..models import Kudos, Touch, User
-from . import Invalid, NotFound, awards
+from . import Invalid, NotFound, awards, id_or_404
 
 MAX_NOTE = 500
 
@@ -34,7 +34,7 @@ class Given:
 
 def coach_day(coach: User, now: datetime) -> date:
     """Return the coach's local day at *now*."""
-    return clock.local_day(now, coach.timezone, coach.day_start_hour)
+    return coach.today(now)
 
 
 def month_key(day: date) -> str:
@@ -74,11 +74,8 @@ def team_reps(session: Session, coach: User) -> list[User]:
 
 def team_rep(session: Session, coach: User, rep_id: object) -> User:
     """Return a member of *coach*'s team other than the coach, else raise NotFound."""
-    try:
-        rid = int(rep_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if not is_coach(coach) or not 0 < rid < 2**63 or rid == coach.id:
+    rid = id_or_404(rep_id)
+    if not is_coach(coach) or rid == coach.id:
         raise NotFound()
     rep = session.scalar(
         select(User).where(User.id == rid, User.organization_id == coach.organization_id, User.team_id == coach.team_id)
@@ -146,11 +143,8 @@ def give(
     Invalid for the coach's own touch, a second kudos for the same touch, a note over 500
     characters, or a fourth kudos in the coach's local month.
     """
-    try:
-        tid = int(touch_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if not is_coach(coach) or not 0 < tid < 2**63:
+    tid = id_or_404(touch_id)
+    if not is_coach(coach):
         raise NotFound()
     touch = session.scalar(
         select(Touch)

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import streaks
-from ..models import AwayPeriod, StreakState, TeamHoliday, Touch, User
-from ..queries import common as common_q
+from ..models import StreakState, Touch, User
+from ..queries import away as away_q
 from ..queries import streak as streak_q
 
 # Touches may be written up to 3 days back (API), plus a day either way for daylight-saving
@@ -46,7 +46,7 @@ def _store(state: StreakState, walker: streaks.Walker, *, started: bool, through
 
 def rebuild(session: Session, user: User, *, now: datetime) -> StreakState:
     """Refold the rep's whole history into a fresh checkpoint."""
-    through = checkpoint_day(common_q.today_of(user, now))
+    through = checkpoint_day(user.today(now))
     walker, started = streak_q.fold_from_scratch(streak_q.history(session, user), through)
     state = session.get(StreakState, user.id) or StreakState(user_id=user.id)
     _store(state, walker, started=started, through=through, now=now)
@@ -81,7 +81,7 @@ def changed(session: Session, user: User, *, now: datetime, day: date | None = N
     state = session.get(StreakState, user.id)
     if state is None or day is None or state.through_day is None or day <= state.through_day:
         return rebuild(session, user, now=now)
-    _advance(session, user, state, checkpoint_day(common_q.today_of(user, now)), now)
+    _advance(session, user, state, checkpoint_day(user.today(now)), now)
     session.flush()
     return state
 
@@ -117,20 +117,14 @@ def rebuild_all(session: Session, *, now: datetime, check: bool = False) -> tupl
         active[user_id].add(day)
         if rescue:
             bonus[user_id].add(day)
-    away: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    for user_id, first, last in session.execute(select(AwayPeriod.user_id, AwayPeriod.first_day, AwayPeriod.last_day)):
-        away[user_id].append((first, last))
-    team_days: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    for team_id, first, last in session.execute(select(TeamHoliday.team_id, TeamHoliday.first_day, TeamHoliday.last_day)):
-        team_days[team_id].append((first, last))
+    away = away_q.away_ranges_by_user(session, {u.id: u.team_id for u in users}, every_user=True)
     states = {s.user_id: s for s in session.scalars(select(StreakState))}
 
     differences: list[Difference] = []
     for user in users:
-        ranges = tuple(sorted(away[user.id] + (team_days[user.team_id] if user.team_id else [])))
-        hist = streak_q.History(frozenset(active[user.id]), frozenset(bonus[user.id]), ranges, user.workday_set)
+        hist = streak_q.History(frozenset(active[user.id]), frozenset(bonus[user.id]), away[user.id], user.workday_set)
         state = states.get(user.id)
-        target = checkpoint_day(common_q.today_of(user, now))
+        target = checkpoint_day(user.today(now))
         fresh_at_target: tuple[streaks.Walker, bool] | None = None
         if state is None:
             if hist.active:

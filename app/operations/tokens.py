@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import ApiToken, User
-from . import Invalid, NotFound
+from . import Invalid, NotFound, id_or_404
 
 PREFIX = "tb_"
 MAX_TOKENS = 20
@@ -70,10 +70,7 @@ def list_tokens(session: Session, user: User) -> list[ApiToken]:
 
 def revoke_token(session: Session, user: User, token_id: object, *, now: datetime) -> ApiToken:
     """Revoke one of the user's tokens; another user's token is NotFound."""
-    try:
-        tid = int(token_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    tid = id_or_404(token_id)
     token = session.scalar(
         select(ApiToken).where(ApiToken.id == tid, ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     )

@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 from .. import badges, clock, warmth
 from ..kinds import Direction, TouchKind
 from ..models import Customer, Touch, User
-from ..queries import common as common_q
-from . import Invalid, NotFound, awards, ledger, streak_state
+from . import Invalid, NotFound, awards, id_or_404, ledger, streak_state
 from .customers import get_customer
 
 MAX_NOTE = 2000
@@ -99,7 +98,7 @@ def log_touch(
     kind_value = _clean_kind(kind, errors)
     direction_value = _clean_direction(direction, errors)
     note_text = _clean_note(note, kind_value, errors)
-    today = common_q.today_of(user, now)
+    today = user.today(now)
     if not isinstance(days_back, int) or isinstance(days_back, bool) or not 0 <= days_back <= MAX_BACKFILL_DAYS:
         errors["days_back"] = _l("You can log a touch for today, yesterday or 2 days ago.")
         days_back = 0
@@ -121,7 +120,7 @@ def log_touch(
 
     if occurred_at is not None:
         when = occurred_at.astimezone(clock.UTC)
-        day = clock.local_day(when, user.timezone, user.day_start_hour)
+        day = user.day_of(when)
     elif days_back:
         day = today - timedelta(days=days_back)
         local = clock.local_now(now, user.timezone)
@@ -187,12 +186,7 @@ def was_quiet_before(session: Session, customer: Customer, day: date) -> bool:
 
 def get_own_touch(session: Session, user: User, touch_id: object) -> Touch:
     """Return one of *user*'s own touches that is not deleted, else raise NotFound."""
-    try:
-        tid = int(touch_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if not 0 < tid < 2**63:
-        raise NotFound()
+    tid = id_or_404(touch_id)
     touch = session.scalar(
         select(Touch).where(Touch.id == tid, Touch.user_id == user.id, Touch.deleted_at.is_(None))
     )

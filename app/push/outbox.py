@@ -29,12 +29,10 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..database import begin_write
+from ..database import begin_write, insert_ignoring
 from ..models import Notification, NotificationStatus, PushSubscription, User
 from . import sender as sending
 
@@ -129,13 +127,12 @@ def enqueue_many(session: Session, pushes: Iterable[Push], *, now: datetime) -> 
     rows = [_row(push, now) for push in pushes]
     if not rows:
         return set()
-    dialect = session.get_bind().dialect.name
     table = Notification.__table__
     added: set[str] = set()
-    if dialect in ("postgresql", "sqlite"):
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = insert_ignoring(session, table, ["dedup_key"])
+    if insert is not None:
         # RETURNING, not rowcount: psycopg reports no rowcount for ON CONFLICT DO NOTHING.
-        stmt = insert(table).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(table.c.dedup_key)
+        stmt = insert.returning(table.c.dedup_key)
         for start in range(0, len(rows), _CHUNK):
             added.update(session.execute(stmt, rows[start:start + _CHUNK]).scalars())
         return added

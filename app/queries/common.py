@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from .. import challenges, clock, warmth
+from .. import challenges, warmth
 from ..kinds import Tier
 from ..models import Customer, Team, User
 
@@ -26,8 +26,8 @@ class CustomerRow:
 
 
 def today_of(user: User, now: datetime) -> date:
-    """Return *user*'s local day at *now*."""
-    return clock.local_day(now, user.timezone, user.day_start_hour)
+    """Return *user*'s local day at *now*: ``User.today``, kept for callers not yet moved to it."""
+    return user.today(now)
 
 
 def customer_row(customer: Customer, today: date, *, crisis: bool | None = None) -> CustomerRow:
@@ -59,7 +59,7 @@ def crisis_owner_ids(session: Session, organization_id: int) -> frozenset[int]:
         session.scalars(
             select(User.id)
             .join(Team, Team.id == User.team_id)
-            .where(User.organization_id == organization_id, Team.crisis_since.is_not(None))
+            .where(User.organization_id == organization_id, Team.in_crisis)
         )
     )
 
@@ -68,6 +68,4 @@ def owner_in_crisis(session: Session | None, owner_id: int) -> bool:
     """Tell whether the team of the user *owner_id* is in crisis mode."""
     if session is None:
         return False
-    return session.scalar(
-        select(Team.crisis_since).join(User, User.team_id == Team.id).where(User.id == owner_id)
-    ) is not None
+    return bool(session.scalar(select(Team.in_crisis).join(User, User.team_id == Team.id).where(User.id == owner_id)))

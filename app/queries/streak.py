@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import streaks
-from ..models import AwayPeriod, StreakState, TeamHoliday, Touch, User
+from ..models import StreakState, Touch, User
+from . import away as away_q
 
 
 @dataclass(frozen=True)
@@ -24,19 +25,6 @@ class History:
     bonus: frozenset[date]
     away: tuple[tuple[date, date], ...]
     workdays: frozenset[int]
-
-
-def away_ranges(session: Session, user: User, *, after: date | None = None) -> tuple[tuple[date, date], ...]:
-    """Return the rep's away periods and team holidays (ending after *after*, when given), in one query."""
-    stmt = select(AwayPeriod.first_day, AwayPeriod.last_day).where(AwayPeriod.user_id == user.id)
-    if after is not None:
-        stmt = stmt.where(AwayPeriod.last_day > after)
-    if user.team_id is not None:
-        team = select(TeamHoliday.first_day, TeamHoliday.last_day).where(TeamHoliday.team_id == user.team_id)
-        if after is not None:
-            team = team.where(TeamHoliday.last_day > after)
-        stmt = union_all(stmt, team)
-    return tuple(sorted(tuple(r) for r in session.execute(stmt)))  # type: ignore[arg-type]
 
 
 def history(session: Session, user: User, *, after: date | None = None) -> History:
@@ -50,7 +38,7 @@ def history(session: Session, user: User, *, after: date | None = None) -> Histo
         active.add(day)
         if rescue:
             bonus.add(day)
-    return History(frozenset(active), frozenset(bonus), away_ranges(session, user, after=after), user.workday_set)
+    return History(frozenset(active), frozenset(bonus), away_q.away_ranges(session, user, after=after), user.workday_set)
 
 
 def active_days(session: Session, user: User) -> list[date]:
@@ -137,21 +125,6 @@ def touch_counts(session: Session, user: User, *, first: date, last: date) -> di
     return {day: count for day, count in rows}
 
 
-def away_between(session: Session, user: User, *, first: date, last: date) -> tuple[tuple[date, date], ...]:
-    """Return the rep's away periods and team holidays that overlap ``first..last``, in one query."""
-    stmt = select(AwayPeriod.first_day, AwayPeriod.last_day).where(
-        AwayPeriod.user_id == user.id, AwayPeriod.last_day >= first, AwayPeriod.first_day <= last
-    )
-    if user.team_id is not None:
-        stmt = union_all(
-            stmt,
-            select(TeamHoliday.first_day, TeamHoliday.last_day).where(
-                TeamHoliday.team_id == user.team_id, TeamHoliday.last_day >= first, TeamHoliday.first_day <= last
-            ),
-        )
-    return tuple(sorted((first_day, last_day) for first_day, last_day in session.execute(stmt)))
-
-
 @dataclass(frozen=True)
 class StreakPage:
     """What the streak page shows: the kept summary, the walk's run, the heatmap's inputs."""
@@ -177,7 +150,7 @@ def streak_page(session: Session, user: User, *, today: date, weeks: int = 26) -
     kept = summary(session, user, today=today)
     first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
     counts = touch_counts(session, user, first=first, last=today)
-    away = away_between(session, user, first=first, last=today)
+    away = away_q.away_ranges(session, user, first=first, last=today)
     through = state.through_day if state is not None else None
     if through is None or through >= today:
         hist = history(session, user)
@@ -190,20 +163,12 @@ def streak_page(session: Session, user: User, *, today: date, weeks: int = 26) -
         hist = history(session, user, after=through)
         run, start = state.run_of_active, through + timedelta(days=1)
         active, away_after = hist.active, hist.away
-    run = _run_of_active(run, start, today, active=active, workdays=user.workday_set, away=away_after)
+    # The streak walk itself, resumed with only the run: the other counters are not read here.
+    walker = streaks.Walker(run_of_active=run)
+    if start <= today:
+        rules = dict(active=active, workdays=user.workday_set, away=away_after, bonus=frozenset())
+        streaks.fold(walker, start, today - timedelta(days=1), **rules)
+        streaks.finish(walker, today, **rules)
+    run = walker.run_of_active
     return StreakPage(kept, run, counts, away, first)
 
-
-def _run_of_active(
-    run: int, first: date, today: date, *, active, workdays: frozenset[int], away: tuple[tuple[date, date], ...]
-) -> int:
-    # The same rule as streaks.Walker.step: an active day extends the run, a missed expected
-    # workday (frozen or not) resets it, neutral days and today-not-yet-logged leave it alone.
-    day = first
-    while day <= today:
-        if day in active:
-            run += 1
-        elif day < today and day.weekday() in workdays and not any(a <= day <= b for a, b in away):
-            run = 0
-        day += timedelta(days=1)
-    return run

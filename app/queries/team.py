@@ -9,8 +9,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import streaks, warmth
+from ..ids import parse_id
 from ..kinds import Role
-from ..models import AwayPeriod, Customer, StreakState, TeamHoliday, Touch, User
+from ..models import Customer, StreakState, Touch, User
+from . import away as away_q
 from . import common as common_q
 from . import streak as streak_q
 
@@ -85,7 +87,7 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
     if not reps:
         return []
     ids = [r.id for r in reps]
-    todays = {r.id: common_q.today_of(r, now) for r in reps}
+    todays = {r.id: r.today(now) for r in reps}
     states = {s.user_id: s for s in session.scalars(select(StreakState).where(StreakState.user_id.in_(ids)))}
     cutoff = min(todays.values()) - timedelta(days=RADAR_WINDOW_DAYS + 7)
     whole = []
@@ -119,18 +121,8 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
             .group_by(Touch.user_id)
         ).all()
     )
-    away: dict[int, list[tuple[date, date]]] = {i: [] for i in ids}
-    for user_id, first, last in session.execute(
-        select(AwayPeriod.user_id, AwayPeriod.first_day, AwayPeriod.last_day).where(AwayPeriod.user_id.in_(ids))
-    ):
-        away[user_id].append((first, last))
-    holidays = [
-        (first, last)
-        for first, last in session.execute(
-            select(TeamHoliday.first_day, TeamHoliday.last_day).where(TeamHoliday.team_id == coach.team_id)
-        )
-    ]
-    crisis = coach.team is not None and coach.team.crisis_since is not None
+    away = away_q.away_ranges_by_user(session, {i: coach.team_id for i in ids})
+    crisis = coach.team_in_crisis
     tally = {i: [0, 0, 0] for i in ids}  # customers, warming, quiet
     for owner_id, cadence, last_touch, created_day, paused_until in session.execute(
         select(Customer.owner_id, Customer.cadence_days, Customer.last_touch_day, Customer.created_day,
@@ -149,7 +141,7 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
     result = []
     for rep in reps:
         today = todays[rep.id]
-        ranges = tuple(sorted(away[rep.id] + holidays))
+        ranges = away[rep.id]
         active = frozenset(counts[rep.id])
         hist = streak_q.History(active, frozenset(bonus[rep.id]), ranges, rep.workday_set)
         monday = today - timedelta(days=today.weekday())
@@ -186,17 +178,14 @@ def rep_customers(session: Session, coach: User, rep_id: object, *, now: datetim
 
     Only a coach, and only for a rep of the coach's own team; anyone else gets None (a 404).
     """
-    try:
-        rid = int(rep_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    if not coach.is_coach or coach.team_id is None or not 0 < rid < 2**63:
+    rid = parse_id(rep_id)
+    if rid is None or not coach.is_coach or coach.team_id is None:
         return None
     rep = session.get(User, rid)
     if rep is None or rep.organization_id != coach.organization_id or rep.team_id != coach.team_id or rep.role != Role.rep:
         return None
-    today = common_q.today_of(rep, now)
-    crisis = coach.team is not None and coach.team.crisis_since is not None
+    today = rep.today(now)
+    crisis = coach.team_in_crisis
     rows = [
         common_q.customer_row(c, today, crisis=crisis)
         for c in session.scalars(
@@ -256,7 +245,7 @@ def coach_weekly_summary(session: Session, coach: User, *, today: date) -> Weekl
             .group_by(Touch.user_id)
         ).all()
     )
-    crisis = coach.team is not None and coach.team.crisis_since is not None
+    crisis = coach.team_in_crisis
     quiet = 0
     for cadence, last_touch, created_day, paused_until in session.execute(
         select(Customer.cadence_days, Customer.last_touch_day, Customer.created_day, Customer.paused_until)

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from .. import streaks
 from ..models import Customer, StreakState, Touch, User
+from . import away as away_q
 from . import common as common_q
 from . import points as points_q
 from . import streak as streak_q
-
 
 
 def whom_to_touch(session: Session, user: User, *, today: date, limit: int | None = 5) -> list[common_q.CustomerRow]:
@@ -44,7 +44,7 @@ def whom_today(session: Session, user: User, *, today: date, limit: int | None =
     waiting = [c for c in customers if c.paused_until is None or c.paused_until < today]
     # The rep's own team decides crisis mode for their own customers; the user loader has
     # loaded the team with the user.
-    crisis = user.team is not None and user.team.crisis_since is not None
+    crisis = user.team_in_crisis
     rows = [common_q.customer_row(c, today, crisis=crisis) for c in waiting]
     rows.sort(
         key=lambda r: (
@@ -95,7 +95,7 @@ def day_summary(session: Session, user: User, *, today: date) -> DaySummary:
     hist = streak_q.History(
         active=frozenset(day for day, _rescue, _n in rows),
         bonus=frozenset(day for day, rescue, _n in rows if rescue),
-        away=streak_q.away_ranges(session, user, after=state.through_day),
+        away=away_q.away_ranges(session, user, after=state.through_day),
         workdays=user.workday_set,
     )
     done = sum(n for day, _rescue, n in rows if day == today)

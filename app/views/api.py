@@ -253,7 +253,7 @@ def create_touch():
     now = clock.now()
     result = touch_ops.log_touch(db.session, user=user, now=now, **fields)
     db.session.commit()
-    summary = streak_q.summary(db.session, user, today=common_q.today_of(user, now))
+    summary = streak_q.summary(db.session, user, today=user.today(now))
     locale = _locale()
     body = {
         "touch": touch_json(result.touch),
@@ -269,7 +269,7 @@ def me():
     """Return the signed-in user, their streak, today's progress, points and badges."""
     user = _user()
     now = clock.now()
-    today = common_q.today_of(user, now)
+    today = user.today(now)
     totals = points_q.totals(db.session, user, today=today, with_total=True)
     locale = _locale()
     return jsonify(
@@ -295,7 +295,7 @@ def list_customers():
         raise Invalid(
             {"warmth": _("Warmth must be one of: %(values)s.", values=", ".join(w.value for w in Warmth))}
         )
-    today = common_q.today_of(user, clock.now())
+    today = user.today(clock.now())
     rows = customers_q.customer_rows(db.session, user, today=today, warmth_filter=warmth)
     return jsonify(customers=[customer_json(row) for row in rows])
 
@@ -312,7 +312,7 @@ def create_customer():
         db.session, owner=user, data=customer_ops.CustomerInput(**values, provided=provided), now=now
     )
     db.session.commit()
-    row = common_q.customer_row(customer, common_q.today_of(user, now))
+    row = common_q.customer_row(customer, user.today(now))
     return jsonify(customer=customer_json(row)), 201
 
 
@@ -321,7 +321,7 @@ def show_customer(customer_id: int):
     """Return one customer the user may see; anything else is a 404."""
     user = _user()
     customer = customer_ops.get_customer(db.session, user, customer_id)
-    row = common_q.customer_row(customer, common_q.today_of(user, clock.now()))
+    row = common_q.customer_row(customer, user.today(clock.now()))
     return jsonify(customer=customer_json(row))
 
 

@@ -15,7 +15,6 @@ from ..extensions import db
 from ..htmx import render
 from ..operations import awards
 from ..operations import kudos as kudos_ops
-from ..queries import common as common_q
 from ..queries import points as points_q
 from .celebrate import locale
 
@@ -62,7 +61,7 @@ def badge_cards(stats: badges.Stats, held: list[awards.Award]) -> tuple[list[Bad
 def index():
     """Show the rep's badges: earned ones with their date, locked ones with progress, kudos, points."""
     now = clock.now()
-    today = common_q.today_of(current_user, now)
+    today = current_user.today(now)
     held = awards.held_awards(db.session, current_user)
     stats = awards.build_stats(db.session, current_user, today=today, held=[a.badge.code for a in held], full=True)
     earned, locked = badge_cards(stats, held)

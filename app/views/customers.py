@@ -55,7 +55,7 @@ def _filters() -> tuple[str, str, bool]:
 @login_required
 def index():
     """List the customers the user sees, most urgent first; searchable and filtered by warmth."""
-    today = common_q.today_of(current_user, clock.now())
+    today = current_user.today(clock.now())
     query, warmth, archived = _filters()
     rows = customers_q.customer_rows(db.session, current_user, today=today, search=query or None, archived=archived)
     return render(
@@ -125,7 +125,7 @@ def create():
 def detail(customer_id: int):
     """Show a customer: contact, warmth, cadence, the touch timeline; ``?part=`` for a fragment."""
     customer = _customer_or_404(customer_id)
-    today = common_q.today_of(current_user, clock.now())
+    today = current_user.today(clock.now())
     part = request.args.get("part")
     return render(
         "customers/detail.html",
@@ -256,7 +256,7 @@ def import_confirm():
 @login_required
 def export():
     """Download the visible active customers as CSV (UTF-8 with BOM, safe to open in Excel)."""
-    today = common_q.today_of(current_user, clock.now())
+    today = current_user.today(clock.now())
     rows = customers_q.customer_rows(db.session, current_user, today=today)
     # German Excel splits on semicolons; the importer reads both.
     delimiter = ";" if str(get_locale() or "").startswith("de") else ","

@@ -14,7 +14,6 @@ from .. import clock
 from ..extensions import config_limit, db, limiter, user_or_address
 from ..htmx import render, trigger
 from ..operations import accounts, away, tokens
-from ..queries import common as common_q
 from . import forms
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -49,7 +48,7 @@ def _shown(values: dict[str, object]) -> dict[str, object]:
 
 def _page(*, status: int = 200, block: str | None = None, values: dict | None = None, **context):
     locale = get_locale()
-    today = common_q.today_of(current_user, clock.now())
+    today = current_user.today(clock.now())
     return render(
         "settings/index.html",
         block=block,

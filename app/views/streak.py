@@ -15,7 +15,6 @@ from .. import clock, heatmap, streaks
 from ..extensions import db
 from ..htmx import render
 from ..models import User
-from ..queries import common as common_q
 from ..queries import points as points_q
 from ..queries import streak as streak_q
 
@@ -76,7 +75,7 @@ def consistency_window(user: User, today: date) -> int:
 
     Workdays before the rep's first day with Touchbase were never missed, so they do not count.
     """
-    joined = clock.local_day(user.created_at, user.timezone, user.day_start_hour)
+    joined = user.day_of(user.created_at)
     return max(1, min(CONSISTENCY_DAYS, (today - joined).days + 1))
 
 
@@ -85,7 +84,7 @@ def consistency_window(user: User, today: date) -> int:
 def index():
     """Show the rep's own streak, freezes, consistency and the last 26 weeks as a heatmap."""
     now = clock.now()
-    today = common_q.today_of(current_user, now)
+    today = current_user.today(now)
     data = streak_q.streak_page(db.session, current_user, today=today, weeks=WEEKS)
     summary = data.summary
     workdays = current_user.workday_set
@@ -94,7 +93,7 @@ def index():
     cells = [DayCell(c, cell_label(c, today=today), c.day == today) for c in grid.cells]
     score = streaks.consistency(frozenset(data.counts), today=today, workdays=workdays, away=data.away,
                                 window=consistency_window(current_user, today))
-    away_today = any(first <= today <= last for first, last in data.away)
+    away_today = streaks.is_away(today, data.away)
     frozen = sorted(summary.frozen_days, reverse=True)
     return render(
         "streak/index.html",

@@ -13,7 +13,6 @@ from ..htmx import fragment, is_partial, render, trigger
 from ..models import Touch
 from ..operations import NotFound, accounts, away, crisis, invites
 from ..operations import kudos as kudos_ops
-from ..queries import common as common_q
 from ..queries import team as team_q
 from . import forms
 
@@ -27,7 +26,7 @@ KUDOS_EVENT = "kudos-given"
 def _page(*, status: int = 200, block: str | None = None, **context):
     now = clock.now()
     coach = current_user.is_coach and current_user.team_id is not None
-    today = common_q.today_of(current_user, now)
+    today = current_user.today(now)
     return render(
         "team/index.html",
         block=block,
@@ -110,7 +109,7 @@ def rep(rep_id: int):
     detail = team_q.rep_customers(db.session, current_user, rep_id, now=clock.now())
     if detail is None:
         abort(404)
-    return render("team/rep.html", detail=detail, crisis=current_user.team.crisis_since is not None)
+    return render("team/rep.html", detail=detail, crisis=current_user.team.in_crisis)
 
 
 @bp.post("/crisis")
@@ -163,7 +162,7 @@ def _rep_page(rep, *, status: int = 200, errors: dict | None = None, failed_touc
         given=kudos_ops.kudos_by_coach(db.session, current_user, [t.id for t in touches]),
         kudos_left=kudos_ops.left_this_month(db.session, current_user, now=now),
         per_month=badges.KUDOS_PER_COACH_PER_MONTH,
-        today=common_q.today_of(current_user, now),
+        today=current_user.today(now),
         errors=errors or {},
         failed_touch=failed_touch,
         values=values or {},
@@ -209,7 +208,7 @@ def _row(rep, touch_id: int, *, status: int = 200, error: str | None = None, not
         touch=db.session.get(Touch, touch_id),
         given=kudos_ops.kudos_by_coach(db.session, current_user, [touch_id]).get(touch_id),
         kudos_left=kudos_ops.left_this_month(db.session, current_user, now=now),
-        today=common_q.today_of(current_user, now),
+        today=current_user.today(now),
         error=error,
         note=note,
     )

@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 from .. import clock, ideas, web
 from ..extensions import db
 from ..htmx import is_partial, render
-from ..queries import common as common_q
 from ..queries import today as today_q
 
 bp = Blueprint("today", __name__)
@@ -28,7 +27,7 @@ def index():
     part = request.args.get("part")
     # A plain GET of the same URL always gets the whole page.
     part = part if part in PARTS and is_partial() else None
-    today = common_q.today_of(current_user, clock.now())
+    today = current_user.today(clock.now())
     if part is not None:
         return _render(today, part)
     # Read before rendering: a write that lands during the render must not be tagged as shown.

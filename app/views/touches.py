@@ -14,7 +14,6 @@ from ..models import Touch
 from ..operations import Invalid, NotFound
 from ..operations import touches as ops
 from ..operations.customers import get_customer
-from ..queries import common as common_q
 from ..queries import today as today_q
 from . import celebrate, forms
 
@@ -61,7 +60,7 @@ def index():
         "touches/index.html",
         block="recent",
         touches=today_q.my_recent_touches(db.session, current_user, limit=RECENT_LIMIT),
-        today=common_q.today_of(current_user, now),
+        today=current_user.today(now),
     )
 
 
@@ -77,7 +76,7 @@ def new():
         except NotFound:
             abort(404)
     else:
-        today = common_q.today_of(current_user, clock.now())
+        today = current_user.today(clock.now())
         rows = today_q.whom_to_touch(db.session, current_user, today=today, limit=None)
     return render("touches/new.html", customer=customer, rows=rows, log_open=True, log_next=next_url,
                   next_url=next_url, log_values={}, log_errors={})
@@ -172,7 +171,7 @@ def show(touch_id: int):
     """Show one of the rep's touches (htmx: just its row, e.g. to cancel an edit)."""
     touch = _own_touch(touch_id)
     now = clock.now()
-    return render("touches/show.html", block="row", touch=touch, today=common_q.today_of(current_user, now),
+    return render("touches/show.html", block="row", touch=touch, today=current_user.today(now),
                   next_url=safe_next(request.args.get("next"), url_for("touches.index")))
 
 
@@ -183,7 +182,7 @@ def edit(touch_id: int):
     touch = _own_touch(touch_id)
     source = request.form if request.method == "POST" else request.args
     next_url = safe_next(source.get("next"), url_for("touches.index"))
-    today = common_q.today_of(current_user, clock.now())
+    today = current_user.today(clock.now())
     errors: dict[str, str] = {}
     values = {"kind": touch.kind.value, "note": touch.note or "", "direction": touch.direction.value}
     if request.method == "POST":
@@ -223,7 +222,7 @@ def delete(touch_id: int):
     next_url = safe_next(source.get("next"), url_for("touches.index"))
     if request.method == "GET":
         return render("touches/delete.html", touch=touch, next_url=next_url,
-                      today=common_q.today_of(current_user, clock.now()))
+                      today=current_user.today(clock.now()))
     what = _summary(touch)
     ops.delete_touch(db.session, touch, now=clock.now())
     db.session.commit()

@@ -8,7 +8,6 @@ from babel.dates import format_date
 from app import clock
 from app.models import Touch
 from app.operations import streak_state
-from app.queries import common as common_q
 
 from .helpers import playwright_expect, sign_in
 
@@ -20,7 +19,7 @@ def _rep_with_a_streak(session, make_user, make_customer, email: str, days: int)
     rep = make_user(email=email, workdays="0123456")
     rep.created_at = clock.now() - timedelta(days=60)
     customer = make_customer(rep, "Müller AG", tier="A", now=clock.now() - timedelta(days=60))
-    today = common_q.today_of(rep, clock.now())
+    today = rep.today(clock.now())
     for back in range(1, days + 1):
         day = today - timedelta(days=back)
         at = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
