@@ -26,7 +26,6 @@ from ..extensions import db
 from ..kinds import Direction, Role, Tier, TouchKind
 from ..models import BadgeAward, Customer, Organization, Team, Touch, User
 from ..operations import accounts, awards, ledger, streak_state
-from ..queries import common as common_q
 from ..queries import streak as streak_q
 from ..warmth import default_cadence
 
@@ -404,7 +403,7 @@ def _touch_row(rng: random.Random, user: User, locale: str, plan: _Plan, day: da
         "direction": direction,
         "note": _note(rng, locale, kind, direction),
         "occurred_at": occurred_at,
-        "local_day": clock.local_day(occurred_at, user.timezone, user.day_start_hour),
+        "local_day": user.day_of(occurred_at),
         "backfilled": False,
         "created_at": occurred_at,
     }
@@ -434,7 +433,7 @@ def _plan_customers(rng: random.Random, user: User, contacts: tuple[Contact, ...
             cadence_days=cadence,
             notes=contact.notes,
             created_at=created_at,
-            created_day=clock.local_day(created_at, user.timezone, user.day_start_hour),
+            created_day=user.day_of(created_at),
         )
         plan = _Plan(contact, customer, cadence, first_day=customer.created_day + timedelta(days=1))
         if contact.plan == "new":
@@ -507,7 +506,7 @@ def seed(session: Session, *, now: datetime, password_hash: str) -> SeedResult |
     rows: list[dict] = []
     all_plans: list[_Plan] = []
     for person, user in zip(PEOPLE, users):
-        today = common_q.today_of(user, now)
+        today = user.today(now)
         first = today - timedelta(days=HISTORY_DAYS - 1)
         active = _active_days(rng, person.pattern, today=today, first=first, workdays=user.workday_set)
         plans = _plan_customers(rng, user, CONTACTS[person.email], active, today=today)
@@ -551,7 +550,7 @@ def _login_table(session: Session, users: list[User], *, now: datetime, password
     lines = [f"Demo logins — password for everyone: {password}", ""]
     lines.append(f"  {'E-mail':<26} {'Role':<6} {'Time zone':<17} {'Language':<9} Streak")
     for user in users:
-        streak = streak_q.summary(session, user, today=common_q.today_of(user, now))
+        streak = streak_q.summary(session, user, today=user.today(now))
         state = f"{streak.current} days" + (", at risk today" if streak.at_risk else "")
         lines.append(f"  {user.email:<26} {user.role.value:<6} {user.timezone:<17} "
                      f"{user.locale or 'browser':<9} {state}")

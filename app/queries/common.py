@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -23,11 +23,6 @@ class CustomerRow:
     warmth: warmth.Warmth
     days_since: int
     urgency: float
-
-
-def today_of(user: User, now: datetime) -> date:
-    """Return *user*'s local day at *now*: ``User.today``, kept for callers not yet moved to it."""
-    return user.today(now)
 
 
 def customer_row(customer: Customer, today: date, *, crisis: bool | None = None) -> CustomerRow:
