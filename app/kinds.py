@@ -1,4 +1,4 @@
-"""Touch kinds and directions (pure; labels live in ``app/labels.py``)."""
+"""Touch kinds and directions, push kinds and urgencies (pure; labels live in ``app/labels.py``)."""
 
 from enum import StrEnum
 
@@ -48,3 +48,26 @@ class AwayReason(StrEnum):
     vacation = "vacation"
     sick = "sick"
     other = "other"
+
+
+class NudgeKind(StrEnum):
+    """A kind of push; each has its own switch in the settings."""
+
+    streak_at_risk = "streak_at_risk"
+    quiet_digest = "quiet_digest"
+    pipeline_quiet = "pipeline_quiet"
+    coach_alert = "coach_alert"
+    badge_earned = "badge_earned"
+    challenge_finished = "challenge_finished"
+    weekly_summary = "weekly_summary"
+    coach_weekly = "coach_weekly"
+    test = "test"
+
+
+class Urgency(StrEnum):
+    """The Web Push ``Urgency`` header's values (RFC 8030, section 5.3)."""
+
+    very_low = "very-low"
+    low = "low"
+    normal = "normal"
+    high = "high"

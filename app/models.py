@@ -27,7 +27,7 @@ from . import clock
 from .clock import UTC
 from .extensions import db
 from .challenges import Metric
-from .kinds import AwayReason, Direction, Role, Tier, TouchKind
+from .kinds import AwayReason, Direction, NudgeKind, Role, Tier, TouchKind, Urgency
 from .points import Reason
 
 
@@ -55,8 +55,8 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e],
+def _enum(cls, length: int = 16):
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e],
                 validate_strings=True)
 
 
@@ -115,14 +115,15 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     locale: Mapped[str | None] = mapped_column(String(8))
-    workdays: Mapped[str] = mapped_column(String(7), default="01234")
+    # Weekday numbers (Monday = 0), sorted, e.g. [0, 1, 2, 3, 4].
+    workdays: Mapped[list[int]] = mapped_column(JSON, default=lambda: [0, 1, 2, 3, 4], server_default="[0, 1, 2, 3, 4]")
     daily_goal: Mapped[int] = mapped_column(Integer, default=3)
     day_start_hour: Mapped[int] = mapped_column(Integer, default=3)
     evening_hour: Mapped[int] = mapped_column(Integer, default=18)
     quiet_start_hour: Mapped[int] = mapped_column(Integer, default=21)
     quiet_end_hour: Mapped[int] = mapped_column(Integer, default=8)
-    # Nudge kinds the user switched off, comma-separated: a new kind is on until switched off.
-    push_muted_kinds: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Nudge kinds the user switched off: a new kind is on until switched off.
+    push_muted_kinds: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     # Pushes sent since the user last opened one (the back-off rule); an open resets it.
     push_ignored_in_a_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     push_last_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -161,7 +162,7 @@ class User(UserMixin, db.Model):
     @property
     def workday_set(self) -> frozenset[int]:
         """Return the workdays as weekday numbers (Monday = 0)."""
-        return frozenset(int(c) for c in self.workdays)
+        return frozenset(self.workdays)
 
 
 class Customer(db.Model):
@@ -300,7 +301,8 @@ class StreakState(db.Model):
     freezes: Mapped[int] = mapped_column(Integer, default=0)
     run_of_active: Mapped[int] = mapped_column(Integer, default=0)
     started: Mapped[bool] = mapped_column(Boolean, default=False)
-    frozen_days: Mapped[str] = mapped_column(Text, default="")
+    # The missed workdays a freeze covered, oldest first, as ISO dates.
+    frozen_days: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -344,11 +346,11 @@ class Notification(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[NudgeKind] = mapped_column(_enum(NudgeKind, length=32))
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
-    payload: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSON)
     topic: Mapped[str | None] = mapped_column(String(32))
-    urgency: Mapped[str] = mapped_column(String(16), default="normal")
+    urgency: Mapped[Urgency] = mapped_column(_enum(Urgency), default=Urgency.normal)
     ttl: Mapped[int] = mapped_column(Integer)
     local_day: Mapped[date | None] = mapped_column(Date)
     status: Mapped[NotificationStatus] = mapped_column(_enum(NotificationStatus), default=NotificationStatus.pending)

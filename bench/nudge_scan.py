@@ -93,9 +93,9 @@ def build(app, at: datetime, rng: random.Random) -> dict[str, int]:
                     "organization_id": org.id, "team_id": team_id, "email": f"user{n}@bench.example",
                     "name": f"User {n}", "password_hash": password_hash,
                     "role": Role.coach if r == 0 else Role.rep, "session_token": f"token{n}",
-                    "timezone": ZONES[n % len(ZONES)], "locale": ("de", "en")[n % 2], "workdays": "01234",
+                    "timezone": ZONES[n % len(ZONES)], "locale": ("de", "en")[n % 2], "workdays": [0, 1, 2, 3, 4],
                     "daily_goal": 3, "day_start_hour": 3, "evening_hour": 18, "quiet_start_hour": 21,
-                    "quiet_end_hour": 8, "push_muted_kinds": "", "push_ignored_in_a_row": rng.choice((0, 0, 0, 1, 3)),
+                    "quiet_end_hour": 8, "push_muted_kinds": [], "push_ignored_in_a_row": rng.choice((0, 0, 0, 1, 3)),
                     "hide_from_rankings": False, "created_at": org.created_at,
                 })
         _chunks(session, User, users)
@@ -156,7 +156,7 @@ def build(app, at: datetime, rng: random.Random) -> dict[str, int]:
 
         outbox = [{"user_id": p.id, "kind": "quiet_digest",
                    "dedup_key": f"{p.id}:quiet_digest:{(today[p.id] - timedelta(days=back)).isoformat()}",
-                   "payload": '{"title":"t","body":"b","url":"/"}', "topic": "tb-quiet-digest", "urgency": "normal",
+                   "payload": {"title": "t", "body": "b", "url": "/"}, "topic": "tb-quiet-digest", "urgency": "normal",
                    "ttl": 3600, "local_day": today[p.id] - timedelta(days=back), "status": "sent", "attempts": 1,
                    "next_attempt_at": at - timedelta(days=back), "sent_at": at - timedelta(days=back),
                    "created_at": at - timedelta(days=back)}

@@ -94,8 +94,8 @@ def build(app, base_url: str) -> dict:
         session.execute(insert(User.__table__), [
             {"organization_id": org.id, "team_id": team.id, "email": f"push{i}@bench.example", "name": f"Rep {i}",
              "password_hash": "x", "role": Role.rep, "session_token": f"t{i}", "timezone": "Europe/Berlin",
-             "workdays": "01234", "daily_goal": 3, "day_start_hour": 3, "evening_hour": 18, "quiet_start_hour": 21,
-             "quiet_end_hour": 8, "push_muted_kinds": "", "push_ignored_in_a_row": 0, "hide_from_rankings": False,
+             "workdays": [0, 1, 2, 3, 4], "daily_goal": 3, "day_start_hour": 3, "evening_hour": 18, "quiet_start_hour": 21,
+             "quiet_end_hour": 8, "push_muted_kinds": [], "push_ignored_in_a_row": 0, "hide_from_rankings": False,
              "created_at": now}
             for i in range(USERS)
         ])

@@ -58,7 +58,7 @@ def build(app: Flask, rng: random.Random) -> int:
             {"organization_id": org.id, "team_id": teams[i // TEAM_SIZE].id, "email": f"rep{i}@bench.example",
              "name": f"Rep {i}", "password_hash": password_hash, "role": Role.rep,
              "session_token": accounts.new_session_token(), "timezone": ZONES[i % len(ZONES)],
-             "workdays": "01234", "daily_goal": 3, "day_start_hour": 3, "evening_hour": 18,
+             "workdays": [0, 1, 2, 3, 4], "daily_goal": 3, "day_start_hour": 3, "evening_hour": 18,
              "quiet_start_hour": 21, "quiet_end_hour": 8, "created_at": now}
             for i in range(REPS)
         ])

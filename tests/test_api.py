@@ -331,7 +331,7 @@ def test_csrf_is_required_for_session_writes_only(app, client, session, rep, log
 
 
 def test_me_shows_user_streak_and_today(client, session, make_user, make_customer):
-    rep = make_user(timezone="America/New_York", workdays="0124", daily_goal=5, locale="de")
+    rep = make_user(timezone="America/New_York", workdays=[0, 1, 2, 4], daily_goal=5, locale="de")
     customer = make_customer(rep)
     token = tokens.create_token(session, rep, name="t", now=NOW).plaintext
     session.commit()

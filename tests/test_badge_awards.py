@@ -22,7 +22,7 @@ TODAY = date(2026, 11, 27)
 @pytest.fixture
 def rep(make_user):
     """A rep in Berlin who works every day."""
-    return make_user(workdays="0123456")
+    return make_user(workdays=[0, 1, 2, 3, 4, 5, 6])
 
 
 @pytest.fixture

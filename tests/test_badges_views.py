@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026,
 @pytest.fixture
 def rep(make_user, login):
     """A signed-in rep in Berlin who works every day."""
-    user = make_user(workdays="0123456", name="Rita Rep")
+    user = make_user(workdays=[0, 1, 2, 3, 4, 5, 6], name="Rita Rep")
     login(user)
     return user
 
@@ -225,7 +225,7 @@ def test_a_deleted_touch_drops_out_of_todays_points(client, session, rep, custom
 def test_points_shown_today_use_the_reps_local_week(client, session, make_user, login, make_customer):
     # 10:00 UTC on Friday is already Saturday 00:00 in Kiritimati (UTC+14) — with day start 3,
     # still Friday there; the week is the same ISO week either way.
-    rep = make_user(timezone="Pacific/Kiritimati", workdays="0123456")
+    rep = make_user(timezone="Pacific/Kiritimati", workdays=[0, 1, 2, 3, 4, 5, 6])
     login(rep)
     customer = make_customer(rep, now=NOW - timedelta(days=1))
     session.commit()

@@ -32,7 +32,7 @@ def coach(make_user, team):
 
 @pytest.fixture
 def rep(make_user, team):
-    return make_user(team=team, name="Rita Rep", workdays="0123456")
+    return make_user(team=team, name="Rita Rep", workdays=[0, 1, 2, 3, 4, 5, 6])
 
 
 @pytest.fixture

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
+from datetime import date
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from app import ROOT, create_app
 from app.extensions import db
+from app.kinds import NudgeKind, Urgency
+from app.models import Challenge, Notification, StreakState, User
+from app.queries.streak import walker_of
 
 
 @pytest.fixture
@@ -66,6 +71,97 @@ def test_upgrade_drops_the_page_revision_triggers_of_earlier_releases(empty_data
         upgrade(directory=str(ROOT / "migrations"))
         assert _revision_triggers() == set()
         assert "page_revision_xact" not in {c["name"] for c in inspect(db.engine).get_columns("user")}
+        downgrade(directory=str(ROOT / "migrations"), revision="base")
+        db.engine.dispose()
+
+
+BEFORE_JSON = "f7a9c3e1b2d4"  # the head before workdays, muted kinds, frozen days and payloads became JSON
+PAYLOAD = {"title": "Müller AG: 16 days", "body": "Call \"Schmidt\", then lunch", "url": "/customers/1"}
+
+
+def test_upgrade_turns_the_old_strings_into_json_and_downgrade_restores_them(empty_database_url):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    at = "2026-12-01 12:00:00"
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"), revision=BEFORE_JSON)
+        with db.engine.begin() as conn:  # rows as the previous release wrote them
+            conn.execute(text("INSERT INTO organization (id, name, created_at) VALUES (1, 'Acme', :at)"), {"at": at})
+            for uid, workdays, muted in ((1, "01234", "quiet_digest,badge_earned"), (2, "6", "")):
+                conn.execute(text(
+                    'INSERT INTO "user" (id, organization_id, email, name, password_hash, role, session_token, '
+                    "timezone, workdays, daily_goal, day_start_hour, evening_hour, quiet_start_hour, "
+                    "quiet_end_hour, push_muted_kinds, created_at) VALUES (:id, 1, :email, 'R', 'x', 'rep', 't', "
+                    "'UTC', :workdays, 3, 3, 18, 21, 8, :muted, :at)"),
+                    {"id": uid, "email": f"r{uid}@example.com", "workdays": workdays, "muted": muted, "at": at})
+            for uid, frozen in ((1, "2026-11-11,2026-11-16"), (2, "")):
+                conn.execute(text(
+                    "INSERT INTO streak_state (user_id, current, longest, freezes, run_of_active, started, "
+                    "frozen_days, updated_at) VALUES (:id, 5, 9, 1, 2, :started, :frozen, :at)"),
+                    {"id": uid, "started": True, "frozen": frozen, "at": at})
+            conn.execute(text(
+                "INSERT INTO notification (id, user_id, kind, dedup_key, payload, urgency, ttl, status, attempts, "
+                "next_attempt_at, created_at) VALUES (1, 1, 'quiet_digest', '1:quiet_digest:2026-12-01', :payload, "
+                "'very-low', 3600, 'pending', 0, :at, :at)"),
+                {"payload": json.dumps(PAYLOAD, ensure_ascii=False, separators=(",", ":")), "at": at})
+
+        upgrade(directory=str(ROOT / "migrations"))
+        with db.engine.connect() as conn:
+            users = conn.execute(select(User.workdays, User.push_muted_kinds).order_by(User.id)).all()
+            frozen = conn.scalars(select(StreakState.frozen_days).order_by(StreakState.user_id)).all()
+            notification = conn.execute(select(Notification.kind, Notification.urgency, Notification.payload)).one()
+        assert [tuple(row) for row in users] == [([0, 1, 2, 3, 4], ["quiet_digest", "badge_earned"]), ([6], [])]
+        assert frozen == [["2026-11-11", "2026-11-16"], []]
+        assert tuple(notification) == (NudgeKind.quiet_digest, Urgency.very_low, PAYLOAD)
+        assert db.session.get(User, 1).workday_set == frozenset({0, 1, 2, 3, 4})
+        assert walker_of(db.session.get(StreakState, 1)).frozen_days == [date(2026, 11, 11), date(2026, 11, 16)]
+        db.session.remove()
+
+        downgrade(directory=str(ROOT / "migrations"), revision=BEFORE_JSON)
+        with db.engine.connect() as conn:
+            users = conn.execute(text('SELECT workdays, push_muted_kinds FROM "user" ORDER BY id')).all()
+            frozen = conn.scalars(text("SELECT frozen_days FROM streak_state ORDER BY user_id")).all()
+            payload = conn.scalar(text("SELECT payload FROM notification"))
+        assert [tuple(row) for row in users] == [("01234", "quiet_digest,badge_earned"), ("6", "")]
+        assert frozen == ["2026-11-11,2026-11-16", ""]
+        assert json.loads(payload) == PAYLOAD
+        with db.engine.begin() as conn:  # the older downgrades expect empty tables
+            for table in ("notification", "streak_state", '"user"', "organization"):
+                conn.execute(text(f"DELETE FROM {table}"))
+        downgrade(directory=str(ROOT / "migrations"), revision="base")
+        db.engine.dispose()
+
+
+def test_challenge_results_become_json_with_results_rows_pointing_at_them(empty_database_url):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    at = "2026-12-01 12:00:00"
+    standings = {"reps": [{"user_id": 1, "value": 3}], "team": 3}
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"), revision="e3b5f1a0c7d2")
+        with db.engine.begin() as conn:  # a finished challenge, as the previous release stored it
+            conn.execute(text("INSERT INTO organization (id, name, created_at) VALUES (1, 'Acme', :at)"), {"at": at})
+            conn.execute(text("INSERT INTO team (id, organization_id, name, created_at) VALUES (1, 1, 'T', :at)"),
+                         {"at": at})
+            conn.execute(text(
+                'INSERT INTO "user" (id, organization_id, team_id, email, name, password_hash, role, session_token, '
+                "timezone, workdays, daily_goal, day_start_hour, evening_hour, quiet_start_hour, quiet_end_hour, "
+                "push_muted_kinds, created_at) VALUES (1, 1, 1, 'c@example.com', 'C', 'x', 'coach', 't', 'UTC', "
+                "'01234', 3, 3, 18, 21, 8, '', :at)"), {"at": at})
+            conn.execute(text(
+                "INSERT INTO challenge (id, organization_id, team_id, created_by_id, title, metric, target, starts_at, "
+                "ends_at, crisis, created_at, finalized_at, results) VALUES (1, 1, 1, 1, 'Storm', 'coverage', 80, "
+                ":at, :at, false, :at, :at, :results)"), {"at": at, "results": json.dumps(standings)})
+            conn.execute(text("INSERT INTO challenge_result (id, challenge_id, user_id, value, target, finished) "
+                              "VALUES (1, 1, 1, 3, 5, false)"))
+        upgrade(directory=str(ROOT / "migrations"))
+        with db.engine.connect() as conn:
+            assert conn.scalar(select(Challenge.results)) == standings
+            assert conn.scalar(text("SELECT count(*) FROM challenge_result")) == 1
+        downgrade(directory=str(ROOT / "migrations"), revision="e3b5f1a0c7d2")
+        with db.engine.connect() as conn:
+            assert json.loads(conn.scalar(text("SELECT results FROM challenge"))) == standings
+        with db.engine.begin() as conn:  # the older downgrades expect empty tables
+            for table in ("challenge_result", "challenge", '"user"', "team", "organization"):
+                conn.execute(text(f"DELETE FROM {table}"))
         downgrade(directory=str(ROOT / "migrations"), revision="base")
         db.engine.dispose()
 

@@ -20,7 +20,7 @@ TODAY = date(2026, 11, 27)  # NOW's local day in Berlin, a Friday
 @pytest.fixture
 def rep(make_user):
     """A rep in Berlin who works every day."""
-    return make_user(workdays="0123456")
+    return make_user(workdays=[0, 1, 2, 3, 4, 5, 6])
 
 
 @pytest.fixture
@@ -163,7 +163,7 @@ def test_totals_today_this_iso_week_and_all_time(session, rep, customer, make_cu
 
 
 def test_a_colleagues_touches_with_the_customer_cost_nothing(session, rep, customer, make_user):
-    coach = make_user(team=rep.team, role="coach", workdays="0123456")
+    coach = make_user(team=rep.team, role="coach", workdays=[0, 1, 2, 3, 4, 5, 6])
     for _ in range(3):
         ops.log_touch(session, user=coach, customer_id=customer.id, kind="call", now=NOW)
     assert log(session, rep, customer, "call").points.points == 7

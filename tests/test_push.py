@@ -99,7 +99,7 @@ def test_the_dedup_key_prevents_a_second_enqueue(session, make_user):
     assert add(session, rep, "streak:1:2026-11-27") is True
     assert add(session, rep, "streak:1:2026-11-27", title="another text") is False
     assert session.scalar(select(func.count()).select_from(Notification)) == 1
-    assert json.loads(the(session, "streak:1:2026-11-27").payload)["title"] == "Müller AG: 16 days without news"
+    assert the(session, "streak:1:2026-11-27").payload["title"] == "Müller AG: 16 days without news"
 
 
 def test_enqueue_refuses_bad_headers(session, make_user):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -162,7 +161,7 @@ def test_crisis_mode_tightens_the_cadence(session, rep):
     session.get(Team, rep.team_id).crisis_since = CREATED
     session.flush()
     assert run(session, BERLIN_MORNING) == 1
-    assert "Eleven days" in json.loads(outbox(session, rep)[0].payload)["title"]
+    assert "Eleven days" in outbox(session, rep)[0].payload["title"]
 
 
 def test_the_digest_waits_for_the_morning_of_a_workday(session, rep):
@@ -184,7 +183,7 @@ def test_the_streak_at_risk_goes_out_in_the_reps_evening(session, rep):
     assert run(session, berlin(FRIDAY, 17)) == 0  # before the evening hour (and past the morning)
     assert run(session, BERLIN_EVENING) == 1
     [nudge] = outbox(session, rep)
-    payload = json.loads(nudge.payload)
+    payload = nudge.payload
     assert nudge.kind == "streak_at_risk" and nudge.urgency == "high"
     assert "8-day streak" in payload["title"] and "Schmidt KG" in payload["body"]
     assert nudge.dedup_key == f"{rep.id}:streak_at_risk:2026-11-27"
@@ -253,7 +252,7 @@ def test_at_most_two_a_day_then_the_news_comes_the_next_day_and_is_marked_announ
     saturday = berlin(date(2026, 11, 28), 10)
     assert run(session, saturday) == 2
     assert kinds(session, rep)[2:] == ["badge_earned", "challenge_finished"]
-    badge_push, challenge_push = (json.loads(n.payload) for n in outbox(session, rep)[2:])
+    badge_push, challenge_push = (n.payload for n in outbox(session, rep)[2:])
     assert badges.get("first_touch").name_in("en") in badge_push["title"]
     assert "Storm week" in challenge_push["title"] and challenge_push["url"] == f"/challenges/{challenge.id}"
     session.expire_all()
@@ -284,7 +283,7 @@ def test_after_three_ignored_pushes_only_the_weekly_summary(session, rep, make_u
     assert run(session, BERLIN_MORNING) == 2  # no summary yet this week: one now, instead of the digest
     assert kinds(session, rep) == ["weekly_summary"] and kinds(session, other) == ["quiet_digest"]
     [summary] = outbox(session, rep)
-    body = json.loads(summary.payload)["body"]
+    body = summary.payload["body"]
     assert summary.local_day == FRIDAY and "1" in body and "Müller AG" in body
     assert run(session, berlin(FRIDAY, 11)) == 0
     assert run(session, berlin(MONDAY, 9)) == 2  # a new week
@@ -299,7 +298,7 @@ def test_after_three_ignored_pushes_only_the_weekly_summary(session, rep, make_u
 def test_muted_kinds_are_not_sent(session, rep):
     customer(session, rep, "Müller AG", last=FRIDAY - timedelta(days=20))
     _news(session, rep)
-    rep.push_muted_kinds = "quiet_digest,badge_earned"
+    rep.push_muted_kinds = ["quiet_digest", "badge_earned"]
     session.flush()
     assert run(session, BERLIN_MORNING) == 1
     assert kinds(session, rep) == ["challenge_finished"]
@@ -331,7 +330,7 @@ def test_a_coach_hears_about_a_rep_quiet_for_three_workdays(session, make_org, m
 
     assert run(session, BERLIN_MORNING) == 1
     [alert] = outbox(session, coach)
-    payload = json.loads(alert.payload)
+    payload = alert.payload
     assert alert.kind == "coach_alert" and payload["url"] == "/team"
     assert "Quentin Quiet" in payload["title"] + payload["body"] and "3" in payload["body"]
     text = payload["title"] + payload["body"]
@@ -349,7 +348,7 @@ def test_a_coach_gets_the_team_week_on_monday_morning(session, make_org, make_us
     monday = berlin(date(2026, 11, 30), 9)
     assert run(session, monday) >= 1
     [week] = [n for n in outbox(session, coach) if n.kind == "coach_weekly"]
-    payload = json.loads(week.payload)
+    payload = week.payload
     assert payload["url"] == "/team"
     assert "3 touches" in payload["body"] and "1 of 2" in payload["body"] and "Sam Silent" in payload["body"]
     assert run(session, berlin(date(2026, 11, 30), 10)) == 0  # once a week

@@ -51,7 +51,7 @@ def test_saving_valid_settings_redirects_and_keeps_them(client, login, rep, sess
     response = client.post("/settings/", data=FORM)
     assert response.status_code == 303
     session.refresh(rep)
-    assert (rep.name, rep.timezone, rep.workdays, rep.daily_goal) == ("Rita Rep", "America/New_York", "0123", 4)
+    assert (rep.name, rep.timezone, rep.workdays, rep.daily_goal) == ("Rita Rep", "America/New_York", [0, 1, 2, 3], 4)
     assert (rep.day_start_hour, rep.evening_hour, rep.quiet_start_hour, rep.quiet_end_hour) == (2, 17, 22, 7)
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Settings saved." in html and '<option value="America/New_York" selected>' in html
@@ -70,7 +70,7 @@ def test_bad_settings_get_422_per_field_and_save_nothing(client, login, rep, ses
     assert "Unknown time zone. Please pick one from the list." in html
     assert 'value="Rita Rep"' in html  # what was typed stays in the form
     session.refresh(rep)
-    assert (rep.name, rep.timezone, rep.workdays) == ("Rita", "Europe/Berlin", "01234")
+    assert (rep.name, rep.timezone, rep.workdays) == ("Rita", "Europe/Berlin", [0, 1, 2, 3, 4])
 
 
 def test_quiet_hours_crossing_midnight_are_fine_but_a_reminder_inside_them_is_not(client, login, rep, session):

@@ -26,7 +26,7 @@ def test_valid_settings_are_saved(session, make_user):
     accounts.update_settings(session, user, VALID, now=NOW)
     session.expire_all()
     assert _snapshot(user) == {
-        "name": "Rita Rep", "timezone": "America/New_York", "locale": "de", "workdays": "024", "daily_goal": 5,
+        "name": "Rita Rep", "timezone": "America/New_York", "locale": "de", "workdays": [0, 2, 4], "daily_goal": 5,
         "day_start_hour": 4, "evening_hour": 19, "quiet_start_hour": 22, "quiet_end_hour": 7,
     }
     assert user.workday_set == frozenset({0, 2, 4})
@@ -41,7 +41,7 @@ def test_keys_left_out_keep_their_values(session, make_user):
 def test_json_style_values_are_accepted(session, make_user):
     user = make_user()
     accounts.update_settings(session, user, {"workdays": [6, 5, 5], "daily_goal": 50, "day_start_hour": 0}, now=NOW)
-    assert user.workdays == "56" and user.daily_goal == 50 and user.day_start_hour == 0
+    assert user.workdays == [5, 6] and user.daily_goal == 50 and user.day_start_hour == 0
 
 
 def test_an_empty_locale_means_the_browsers_language(session, make_user):

@@ -20,7 +20,7 @@ HX = {"HX-Request": "true"}
 @pytest.fixture
 def rep(make_user, login):
     """A signed-in rep who works every day, with a daily goal of 3."""
-    user = make_user(workdays="0123456", daily_goal=3)
+    user = make_user(workdays=[0, 1, 2, 3, 4, 5, 6], daily_goal=3)
     login(user)
     return user
 

@@ -90,7 +90,7 @@ def team(make_org, session):
 
 @pytest.fixture
 def rep(make_user, team):
-    return make_user(team=team, workdays="0123456", daily_goal=3, name="Rita Rep")
+    return make_user(team=team, workdays=[0, 1, 2, 3, 4, 5, 6], daily_goal=3, name="Rita Rep")
 
 
 @pytest.fixture
@@ -214,7 +214,7 @@ def test_another_session_of_the_same_rep_gets_its_own_tag(app, device, rep):
 
 def test_another_rep_never_gets_a_304_for_the_page(app, device, make_user, team, make_customer, session):
     _kept(device)
-    other_rep = make_user(team=team, workdays="0123456")
+    other_rep = make_user(team=team, workdays=[0, 1, 2, 3, 4, 5, 6])
     make_customer(other_rep, "Only Mine GmbH")
     session.commit()
     other = Device(app, other_rep)
@@ -374,7 +374,7 @@ def test_the_coachs_team_holiday_crisis_and_reassignment(app, device, coach, cus
     _log(device, customers[1])
     page = _kept(device)
     session.rollback()  # a new snapshot: the devices wrote in their own transactions
-    other = make_user(team=team, workdays="0123456")
+    other = make_user(team=team, workdays=[0, 1, 2, 3, 4, 5, 6])
     session.commit()
     response = as_coach.post(f"/customers/{customers[1].id}/edit", data={
         "name": "Becker GmbH", "tier": "B", "cadence_days": "", "paused_until": "", "owner_id": str(other.id)})

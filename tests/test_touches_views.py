@@ -18,7 +18,7 @@ HX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/"}
 @pytest.fixture
 def rep(make_user, login):
     """A signed-in rep who works every day (so nothing depends on today's weekday)."""
-    user = make_user(workdays="0123456")
+    user = make_user(workdays=[0, 1, 2, 3, 4, 5, 6])
     login(user)
     return user
 

@@ -5,25 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Any, NamedTuple
 
+from ..kinds import NudgeKind  # re-exported: the models store it, so it lives with the other kinds
+
 DEFAULT_WORKDAYS = frozenset({0, 1, 2, 3, 4})
-
-
-class NudgeKind(StrEnum):
-    """A kind of push; each has its own switch in the settings."""
-
-    streak_at_risk = "streak_at_risk"
-    quiet_digest = "quiet_digest"
-    pipeline_quiet = "pipeline_quiet"
-    coach_alert = "coach_alert"
-    badge_earned = "badge_earned"
-    challenge_finished = "challenge_finished"
-    weekly_summary = "weekly_summary"
-    coach_weekly = "coach_weekly"
-    test = "test"
-
 
 DEFAULT_KINDS = frozenset(NudgeKind) - {NudgeKind.test}
 

@@ -50,7 +50,7 @@ class Checkpoint:
     freezes: int
     run_of_active: int
     started: bool
-    frozen_days: str
+    frozen_days: list[str]
 
 
 @dataclass
@@ -141,12 +141,12 @@ def load_users(session: Session, at: datetime) -> dict[int, Rep]:
         state = None
         if state_uid is not None:
             state = Checkpoint(through, current or 0, longest or 0, freezes or 0, run_of_active or 0,
-                                bool(started), frozen or "")
+                                bool(started), frozen or [])
         reps[uid] = Rep(
             id=uid, team_id=team_id, role=str(role), name=name, timezone=tz, locale=locale or "en",
-            workdays=frozenset(int(c) for c in (workdays or "") if c.isdigit()), day_start_hour=dsh,
+            workdays=frozenset(workdays or ()), day_start_hour=dsh,
             evening_hour=evening, quiet_start_hour=q_start, quiet_end_hour=q_end,
-            muted=frozenset(k for k in (muted or "").split(",") if k), ignored_in_a_row=ignored or 0, created_at=created_at,
+            muted=frozenset(muted or ()), ignored_in_a_row=ignored or 0, created_at=created_at,
             crisis=bool(crisis), subscribed=bool(subscribed), state=state, last_touch_ever=last_touch_day,
             today=today,
         )

@@ -265,8 +265,8 @@ def _in_range(value: object, lo: int, hi: int, field: str, message, errors: dict
     return number
 
 
-def _clean_workdays(value: object, errors: dict[str, str]) -> str | None:
-    """Return the workdays as sorted weekday digits (Monday = 0), e.g. ``"01234"``."""
+def _clean_workdays(value: object, errors: dict[str, str]) -> list[int] | None:
+    """Return the workdays as sorted weekday numbers (Monday = 0), e.g. ``[0, 1, 2, 3, 4]``."""
     items: Iterable[object]
     if isinstance(value, str):
         items = list(value)
@@ -284,7 +284,7 @@ def _clean_workdays(value: object, errors: dict[str, str]) -> str | None:
     if not days:
         errors["workdays"] = str(_l("Pick at least one workday."))
         return None
-    return "".join(str(d) for d in sorted(days))
+    return sorted(days)
 
 
 def in_quiet_hours(hour: int, start: int, end: int) -> bool:

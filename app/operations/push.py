@@ -141,14 +141,14 @@ def set_enabled_kinds(session: Session, user: User, enabled) -> frozenset[str]:
     if unknown:
         raise Invalid({"kinds": _l("Unknown kind of reminder.")})
     muted = [kind for kind in SWITCHABLE_KINDS if kind not in wanted]
-    user.push_muted_kinds = ",".join(muted)
+    user.push_muted_kinds = muted
     session.flush()
     return frozenset(muted)
 
 
 def muted_kinds(user: User) -> frozenset[str]:
     """Return the nudge kinds *user* switched off."""
-    return frozenset(k for k in (user.push_muted_kinds or "").split(",") if k)
+    return frozenset(user.push_muted_kinds or ())
 
 
 def record_open(session: Session, *, notification_id: int, now: datetime) -> bool:

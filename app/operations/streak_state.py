@@ -38,7 +38,7 @@ def _store(state: StreakState, walker: streaks.Walker, *, started: bool, through
     state.longest = walker.longest
     state.freezes = walker.freezes
     state.run_of_active = walker.run_of_active
-    state.frozen_days = ",".join(d.isoformat() for d in walker.frozen_days)
+    state.frozen_days = [d.isoformat() for d in walker.frozen_days]
     state.started = started
     state.through_day = through
     state.updated_at = now

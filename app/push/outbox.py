@@ -33,13 +33,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..database import begin_write, insert_ignoring
+from ..kinds import NudgeKind, Urgency
 from ..models import Notification, NotificationStatus, PushSubscription, User
 from . import sender as sending
 
 log = logging.getLogger(__name__)
 
-TEST_KIND = "test"
-URGENCIES = ("very-low", "low", "normal", "high")
+TEST_KIND = NudgeKind.test
+URGENCIES = tuple(u.value for u in Urgency)
 TOPIC = re.compile(r"^[A-Za-z0-9_-]{1,32}$")  # RFC 8030: at most 32 base64url characters
 MAX_PAYLOAD = 3993  # the largest plaintext that still encrypts into one 4,096-byte record
 MAX_TTL = 28 * 24 * 3600
@@ -67,7 +68,7 @@ class Push:
     body: str
     url: str
     topic: str | None
-    urgency: str
+    urgency: Urgency | str
     ttl: int
     local_day: date | None = None
     refs: tuple[str, ...] = ()
@@ -105,7 +106,7 @@ def _row(push: Push, now: datetime) -> dict:
         "user_id": push.user_id,
         "kind": str(push.kind),
         "dedup_key": push.key,
-        "payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        "payload": payload,
         "topic": push.topic,
         "urgency": push.urgency,
         "ttl": int(push.ttl),
@@ -152,10 +153,10 @@ class Claimed:
 
     id: int
     user_id: int
-    kind: str
-    payload: str
+    kind: NudgeKind
+    payload: dict
     topic: str | None
-    urgency: str
+    urgency: Urgency
     ttl: int
     attempts: int
     created_at: datetime
@@ -417,7 +418,8 @@ def run(session: Session, *, at: datetime, now: datetime | None = None, dry_run:
 def send_test(session: Session, user: User, *, now: datetime, title: str, body: str, url: str) -> RunReport:
     """Enqueue a ``test`` push for *user* and send it right away (only that one)."""
     key = f"test:{user.id}:{secrets.token_hex(8)}"
-    enqueue_many(session, [Push(user.id, TEST_KIND, key, title, body, url, topic="test", urgency="high", ttl=600)],
+    enqueue_many(session, [Push(user.id, TEST_KIND, key, title, body, url, topic="test", urgency=Urgency.high,
+                                       ttl=600)],
                  now=now)
     session.commit()
     notification_id = session.scalar(select(Notification.id).where(Notification.dedup_key == key))

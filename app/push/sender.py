@@ -94,7 +94,7 @@ def check_open_signature(notification_id: int, signature: str) -> bool:
 
 def message(row, signature: str) -> str:
     """Return the JSON the service worker receives for a claimed outbox *row*."""
-    payload = json.loads(row.payload)
+    payload = row.payload
     data = {
         "id": row.id,
         "title": payload.get("title") or "Touchbase",

@@ -52,7 +52,7 @@ def active_days(session: Session, user: User) -> list[date]:
 
 def walker_of(state: StreakState) -> streaks.Walker:
     """Return a streak walker resumed from the kept *state*."""
-    frozen = [date.fromisoformat(d) for d in state.frozen_days.split(",") if d]
+    frozen = [date.fromisoformat(d) for d in state.frozen_days or ()]
     return streaks.Walker(state.current, state.longest, state.freezes, state.run_of_active, frozen)
 
 

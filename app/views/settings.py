@@ -25,7 +25,7 @@ AWAY_EVENT = "away-changed"
 def _saved_values() -> dict[str, object]:
     values: dict[str, object] = {f: getattr(current_user, f) for f in accounts.SETTINGS_FIELDS}
     values["locale"] = current_user.locale or ""
-    values["workdays"] = [int(d) for d in current_user.workdays]
+    values["workdays"] = list(current_user.workdays)
     return values
 
 

@@ -16,13 +16,23 @@ branch_labels = None
 depends_on = None
 
 
+def _replace_results(new_type, cast):
+    """Put ``challenge.results`` in a new column of *new_type*, keeping every value.
+
+    A new column, not a changed one: SQLite's batch mode would drop and recreate ``challenge``,
+    which fails under foreign keys once a ``challenge_result`` row points at it.
+    """
+    bind = op.get_bind()
+    op.add_column('challenge', sa.Column('results_new', new_type, nullable=True))
+    value = f'results::{cast}' if bind.dialect.name == 'postgresql' else 'results'
+    op.execute(f'UPDATE challenge SET results_new = {value}')
+    op.execute('ALTER TABLE challenge DROP COLUMN results')
+    op.execute('ALTER TABLE challenge RENAME COLUMN results_new TO results')
+
+
 def upgrade():
-    with op.batch_alter_table('challenge', schema=None) as batch_op:
-        batch_op.alter_column('results', existing_type=sa.Text(), type_=sa.JSON(),
-                              postgresql_using='results::json')
+    _replace_results(sa.JSON(), 'json')
 
 
 def downgrade():
-    with op.batch_alter_table('challenge', schema=None) as batch_op:
-        batch_op.alter_column('results', existing_type=sa.JSON(), type_=sa.Text(),
-                              postgresql_using='results::text')
+    _replace_results(sa.Text(), 'text')

@@ -92,7 +92,7 @@ def team(session, make_org, make_user, make_customer):
     """A coach and a rep with customers in every warmth, touches and an archived customer."""
     team = make_org("Nordlicht GmbH")
     coach = make_user(team=team, role=Role.coach, name="Katrin Coach", email="katrin@example.com")
-    rep = make_user(team=team, name="Lena Rep", email="lena@example.com", workdays="0123456")
+    rep = make_user(team=team, name="Lena Rep", email="lena@example.com", workdays=[0, 1, 2, 3, 4, 5, 6])
     now = clock.now()
     quiet = make_customer(rep, "Müller AG", tier="A", now=now - timedelta(days=40))
     make_customer(rep, "Schmidt KG", tier="B", now=now - timedelta(days=11))

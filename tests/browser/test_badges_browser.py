@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 def test_the_first_touch_of_a_new_rep_shows_the_badge_toast(page, session, make_customer, make_user):
     from playwright.sync_api import expect
 
-    user = make_user(email="nina@example.com", workdays="0123456")
+    user = make_user(email="nina@example.com", workdays=[0, 1, 2, 3, 4, 5, 6])
     make_customer(user, "Müller AG", tier="A", now=clock.now() - timedelta(days=1))
     session.commit()
     sign_in(page, "nina@example.com")

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 def _rep_with_a_streak(session, make_user, make_customer, email: str, days: int):
     """A rep who works every day and touched a customer on each of the last *days* days."""
-    rep = make_user(email=email, workdays="0123456")
+    rep = make_user(email=email, workdays=[0, 1, 2, 3, 4, 5, 6])
     rep.created_at = clock.now() - timedelta(days=60)
     customer = make_customer(rep, "Müller AG", tier="A", now=clock.now() - timedelta(days=60))
     today = rep.today(clock.now())
