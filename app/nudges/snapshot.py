@@ -116,7 +116,7 @@ def _warmth_sql(session: Session, reps: dict[int, reads.Rep], subscribed, *, max
     """Return SQL for each active customer of a subscribed user: days since, quiet, warming, urgency.
 
     The rules of ``app.warmth.status`` on the owner's own local day, in exact integer arithmetic
-    (tests/test_warmth_sql.py checks them against ``warmth.status`` row by row): with ``d`` the
+    (tests/operations/test_warmth_sql.py checks them against ``warmth.status`` row by row): with ``d`` the
     days since the last touch (or creation) and ``c`` the cadence — or, in crisis mode,
     ``max(1, 0.7 c)`` as ``challenges.crisis_cadence`` gives —
 

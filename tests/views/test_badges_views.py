@@ -162,7 +162,7 @@ def token(session, rep):
 
 
 def test_api_touch_answers_points_and_badges_and_a_replay_the_same_points(client, rep, token, customer):
-    from test_api import call
+    from views.test_api import call
 
     body = {"customer_id": customer.id, "kind": "coffee", "client_id": "api-1"}
     first = call(client, "POST", "/touches", token=token, json=body).get_json()
@@ -176,7 +176,7 @@ def test_api_touch_answers_points_and_badges_and_a_replay_the_same_points(client
 
 
 def test_api_capped_touch_scores_zero_with_reason_cap(client, rep, token, customer):
-    from test_api import call
+    from views.test_api import call
 
     for kind in ("call", "email"):
         call(client, "POST", "/touches", token=token, json={"customer_id": customer.id, "kind": kind})
@@ -185,7 +185,7 @@ def test_api_capped_touch_scores_zero_with_reason_cap(client, rep, token, custom
 
 
 def test_api_me_adds_points_and_earned_badges(client, session, rep, token, customer):
-    from test_api import call
+    from views.test_api import call
 
     call(client, "POST", "/touches", token=token, json={"customer_id": customer.id, "kind": "walk"})
     session.add(BadgeAward(user_id=rep.id, code="retired_badge", awarded_at=NOW, local_day=NOW.date()))
@@ -197,7 +197,7 @@ def test_api_me_adds_points_and_earned_badges(client, session, rep, token, custo
 
 
 def test_api_me_names_badges_in_the_users_language(client, session, rep, token, customer):
-    from test_api import call
+    from views.test_api import call
 
     rep.locale = "de"
     session.commit()

@@ -27,7 +27,7 @@ from app.operations import invites
 from app.push import outbox
 from support import PASSWORD
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
 JS_URL = "javascript:alert(1)"
@@ -45,7 +45,7 @@ def assert_inert(body: str, where: str) -> None:
 
 
 def _form_defaults(html: str, action: str) -> dict[str, list[str]]:
-    from test_fuzz_forms import form_as_sent
+    from views.test_fuzz_forms import form_as_sent
 
     return form_as_sent(html, action)
 
@@ -213,7 +213,7 @@ def test_the_csv_export_carries_text_and_defuses_formulas(filled, session):
 # -- Push payloads ----------------------------------------------------------------------------------
 
 def test_a_push_carries_the_payloads_as_plain_text(session, make_user, make_customer, push_service):
-    from test_push import subscribe
+    from operations.test_push import subscribe
 
     rep = make_user(timezone="Europe/Berlin", locale="en")
     subscribe(session, rep, push_service, "/phone")

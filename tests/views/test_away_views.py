@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.models import AwayPeriod, StreakState
 from app.operations import away
-from test_away_operations import NOW, assert_consistent, at, log_workdays, period
+from operations.test_away_operations import NOW, assert_consistent, at, log_workdays, period
 
 HX = {"HX-Request": "true"}
 

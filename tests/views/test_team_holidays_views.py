@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.kinds import Role
 from app.models import Team, TeamHoliday
 from app.operations import away
-from test_away_operations import NOW, assert_consistent, at, log_workdays
+from operations.test_away_operations import NOW, assert_consistent, at, log_workdays
 
 HX = {"HX-Request": "true"}
 

@@ -27,7 +27,7 @@ from app.operations import tokens
 from bench.server import Gunicorn, app_environment
 from support import NOW, PASSWORD
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).with_name("flask"))
 REDIS_URL = "redis://127.0.0.1:6379/7"
 ON_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")

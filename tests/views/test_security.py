@@ -19,7 +19,7 @@ from app.kinds import Role
 from app.models import Organization, User
 from support import PASSWORD, csrf_token_from
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HTTPS = "https://localhost"
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.kinds import Role
 from app.models import StreakState, Team, TeamHoliday
 from app.operations import Invalid, NotFound, away
-from test_away_operations import NOW, TODAY, assert_consistent, at, log_workdays
+from operations.test_away_operations import NOW, TODAY, assert_consistent, at, log_workdays
 
 
 def holiday(name: str, first: str, last: str) -> dict:

@@ -15,7 +15,7 @@ from app.config import Defaults
 from app.models import PushSubscription
 from fake_push import b64url
 from support import NOW
-from test_api import call
+from views.test_api import call
 
 DEFAULT_HOSTS = Defaults.PUSH_ENDPOINT_HOSTS
 

@@ -117,7 +117,7 @@ def rep(session, make_user):
 
 
 def test_a_quiet_customer_gets_one_decryptable_morning_digest_naming_them(session, make_user, push_service):
-    from test_push import subscribe as subscribe_device
+    from operations.test_push import subscribe as subscribe_device
 
     rita = make_user(name="Rita")
     device = subscribe_device(session, rita, push_service, "/rita-phone")
@@ -398,7 +398,7 @@ def test_one_scan_serves_every_rep_in_their_own_zone(session, make_user):
 
 
 def test_nudges_run_dry_run_changes_nothing(runner, session, make_user, push_service):
-    from test_push import subscribe as subscribe_device
+    from operations.test_push import subscribe as subscribe_device
 
     rita = make_user()
     subscribe_device(session, rita, push_service, "/rita")
@@ -496,13 +496,13 @@ def test_the_scheduler_runs_only_where_asked(app):
 
 
 def test_the_makefile_turns_the_scheduler_on_for_the_dev_server_only():
-    makefile = open(os.path.join(os.path.dirname(__file__), "..", "Makefile")).read()
+    makefile = open(os.path.join(os.path.dirname(__file__), "..", "..", "Makefile")).read()
     lines = [line for line in makefile.splitlines() if "SCHEDULER" in line]
     assert lines == ["\tTOUCHBASE_SCHEDULER_ENABLED=true $(FLASK) run --host $(HOST) --port $(PORT)"]
 
 
 def test_a_scheduler_tick_scans_and_sends(session, make_user, push_service, app):
-    from test_push import subscribe as subscribe_device
+    from operations.test_push import subscribe as subscribe_device
 
     from app.scheduler import Scheduler
 
@@ -527,7 +527,7 @@ def _next_workday_morning(user: User, now: datetime) -> datetime:
 
 
 def test_a_demo_rep_who_enables_reminders_gets_a_real_push_for_a_real_quiet_customer(runner, session, push_service):
-    from test_push import subscribe as subscribe_device
+    from operations.test_push import subscribe as subscribe_device
 
     from app.queries import customers as customers_q
     from app.warmth import Warmth

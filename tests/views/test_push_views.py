@@ -9,7 +9,7 @@ from app.push import outbox, sender, vapid
 from app.models import Notification, NotificationStatus, PushSubscription, User
 from app.views.push import device_label
 from support import NOW
-from test_push import add, subscribe
+from operations.test_push import add, subscribe
 
 HX = {"HX-Request": "true"}
 
