@@ -6,11 +6,10 @@ import os
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app import badges, clock
 from app.nudges import reads, snapshot
-from app.extensions import db
 from app.kinds import Role, Tier, TouchKind
 from app.models import (
     AwayPeriod,
@@ -444,29 +443,20 @@ def _crowd(session, make_org, make_user, reps: int) -> None:
     session.commit()
 
 
-def _statements(session, at: datetime) -> tuple[int, int]:
+def _statements(session, count_queries, at: datetime) -> tuple[int, int]:
     """Run the scan at *at*; return (statements sent, nudges enqueued)."""
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with count_queries() as seen:
         enqueued = snapshot.scan(session, at=at)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     session.commit()
     return len(seen), enqueued
 
 
-def test_the_number_of_statements_does_not_grow_with_reps_or_customers(session, make_org, make_user):
+def test_the_number_of_statements_does_not_grow_with_reps_or_customers(session, make_org, make_user, count_queries):
     at = datetime(2026, 11, 27, 14, 30, tzinfo=UTC)  # Berlin afternoon, New York morning
     _crowd(session, make_org, make_user, 3)
-    few, few_enqueued = _statements(session, at)
+    few, few_enqueued = _statements(session, count_queries, at)
     _crowd(session, make_org, make_user, 30)
-    many, many_enqueued = _statements(session, at)
+    many, many_enqueued = _statements(session, count_queries, at)
     assert few_enqueued >= 3 and many_enqueued >= 30
     assert few == many, (few, many)
     assert few <= 12

@@ -1,13 +1,10 @@
 """The coach's quiet radar on /team: facts per rep, risk order, drill-down, weekly summary, query count."""
 
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event
 
 from app import streaks
-from app.extensions import db
 from app.kinds import Role, Tier, TouchKind
 from app.models import Customer, Touch
 from app.operations import crisis, streak_state, touches
@@ -119,20 +116,6 @@ def test_coach_weekly_summary_covers_last_week(session, coach, team, make_user, 
     assert summary.quiet_customers == 0
 
 
-@contextmanager
-def count_statements():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-
-
 def _big_team(session, make_org, make_user, reps: int, customers: int = 1500):
     team = make_org()
     coach = make_user(team=team, role=Role.coach)
@@ -163,14 +146,15 @@ def _big_team(session, make_org, make_user, reps: int, customers: int = 1500):
 
 
 @pytest.mark.parametrize("measure", ["team page"])
-def test_team_page_runs_the_same_number_of_queries_for_3_and_30_reps(app, session, make_org, make_user, measure):
+def test_team_page_runs_the_same_number_of_queries_for_3_and_30_reps(app, session, make_org, make_user, measure,
+                                                                    count_queries):
     counts = {}
     for reps in (3, 30):
         coach = _big_team(session, make_org, make_user, reps)
         client = _signed_in(app, session, coach)
         client.get("/team/")  # warm-up: caches, first-request work
         session.expire_all()
-        with count_statements() as statements:
+        with count_queries() as statements:
             response = client.get("/team/")
         assert response.status_code == 200
         assert response.get_data(as_text=True).count('class="radar-row"') == reps

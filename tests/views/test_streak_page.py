@@ -6,10 +6,8 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event
 
 from app import clock, streaks
-from app.extensions import db
 from app.models import AwayPeriod, TeamHoliday, Touch
 from app.operations import streak_state
 from app.operations import touches as ops
@@ -273,19 +271,11 @@ def test_streak_page_data_agrees_with_a_full_fold(session, rep, customer, checkp
     assert data.counts[date(2026, 11, 22)] == 1 and min(data.counts) >= WINDOW_START
 
 
-def test_the_page_reads_only_the_window_and_the_days_after_the_checkpoint(client, session, rep, customer):
+def test_the_page_reads_only_the_window_and_the_days_after_the_checkpoint(client, session, rep, customer,
+                                                                          count_queries):
     add_touches(session, rep, customer, {d: 1 for d in workdays_between(date(2024, 1, 1), date(2026, 11, 26))})
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if statement.split()[0] not in ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT"):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with count_queries() as statements:
         response = client.get("/streak")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert response.status_code == 200
     on_touches = [s for s in statements if re.search(r"FROM touch\b", s)]
     assert on_touches, statements

@@ -4,10 +4,9 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import delete, event
+from sqlalchemy import delete
 
 from app import clock, ideas
-from app.extensions import db as _db
 from app.models import AwayPeriod, StreakState, TeamHoliday
 from app.operations import touches as ops
 from app.queries import points as points_q
@@ -192,20 +191,11 @@ def test_whom_today_is_whom_to_touch_with_the_count_of_active_customers(session,
     assert whom.active_count == 8
 
 
-def test_today_reads_the_whole_page_in_seven_statements(app, client, session, rep, make_customer):
+def test_today_reads_the_whole_page_in_seven_statements(app, client, session, rep, make_customer, count_queries):
     _history(session, rep, make_customer)
-    statements = []
-
-    def count(_conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith("BEGIN"):
-            statements.append(statement)
-
     session.close()  # a fresh session, as every request on a server has
-    event.listen(_db.engine, "before_cursor_execute", count)
-    try:
+    with count_queries() as statements:
         assert client.get("/").status_code == 200
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", count)
     # The user with the team, the checkpoint, the touches after it, the away days, the points,
     # the customers, the recent touches with theirs.
     assert len(statements) == 7, "\n".join(statements)
