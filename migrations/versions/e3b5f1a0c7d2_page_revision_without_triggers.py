@@ -39,10 +39,10 @@ def upgrade():
         elif bind.dialect.name == "postgresql":
             op.execute(f'DROP TRIGGER IF EXISTS {name} ON "{table}"')
             op.execute(f"DROP FUNCTION IF EXISTS {name}()")
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('page_revision_xact')
+    # Not batch mode: on SQLite it would drop and recreate "user", which fails under foreign keys
+    # once other rows point at it. SQLite drops a column itself since 3.35.
+    op.execute('ALTER TABLE "user" DROP COLUMN page_revision_xact')
 
 
 def downgrade():
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('page_revision_xact', sa.BigInteger(), nullable=True))
+    op.add_column('user', sa.Column('page_revision_xact', sa.BigInteger(), nullable=True))

@@ -68,9 +68,26 @@ def test_upgrade_drops_the_page_revision_triggers_of_earlier_releases(empty_data
                 conn.execute(text("CREATE TRIGGER page_revision_touch_insert AFTER INSERT ON touch "
                                   "FOR EACH STATEMENT EXECUTE FUNCTION page_revision_touch_insert()"))
         assert _revision_triggers() == {"page_revision_touch_insert"}
+        at = "2026-12-01 12:00:00"
+        with db.engine.begin() as conn:  # a user with a customer and a touch pointing at the row
+            conn.execute(text("INSERT INTO organization (id, name, created_at) VALUES (1, 'Acme', :at)"), {"at": at})
+            conn.execute(text(
+                'INSERT INTO "user" (id, organization_id, email, name, password_hash, role, session_token, '
+                "timezone, workdays, daily_goal, day_start_hour, evening_hour, quiet_start_hour, quiet_end_hour, "
+                "push_muted_kinds, created_at) VALUES (1, 1, 'r@example.com', 'R', 'x', 'rep', 't', 'UTC', "
+                "'01234', 3, 3, 18, 21, 8, '', :at)"), {"at": at})
+            conn.execute(text("INSERT INTO customer (id, organization_id, owner_id, name, tier, cadence_days, "
+                              "created_at, created_day) VALUES (1, 1, 1, 'K', 'A', 7, :at, '2026-12-01')"), {"at": at})
         upgrade(directory=str(ROOT / "migrations"))
         assert _revision_triggers() == set()
         assert "page_revision_xact" not in {c["name"] for c in inspect(db.engine).get_columns("user")}
+        with db.engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM customer WHERE owner_id = 1")) == 1
+        downgrade(directory=str(ROOT / "migrations"), revision="c41e7a2d9b10")
+        assert "page_revision_xact" in {c["name"] for c in inspect(db.engine).get_columns("user")}
+        with db.engine.begin() as conn:  # the older downgrades expect empty tables
+            for table in ("customer", '"user"', "organization"):
+                conn.execute(text(f"DELETE FROM {table}"))
         downgrade(directory=str(ROOT / "migrations"), revision="base")
         db.engine.dispose()
 
