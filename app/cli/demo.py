@@ -1,33 +1,52 @@
 """Demo data for ``make run``: one organisation, a coach, four reps and 90 days of touches.
 
-``flask demo seed`` fills an empty database (no users at all) with a sales team whose history
-looks alive on any day it is run: every date is relative to ``now``, and a fixed random seed
-makes the same ``now`` always give the same data. Touches are written directly (``log_touch``
-only accepts three days back), each with ``occurred_at`` from a plausible local wall time in
-the rep's zone and ``local_day`` from ``app.clock``, exactly as logging would have stored them.
+``flask demo seed`` fills an empty database (no users at all) with a sales team that shows
+the product at its best on the day it is seeded; ``flask demo seed --reset`` (development
+only) deletes the demo organisation and seeds it again as of now. Every date is derived from
+``now`` in each person's own zone, day start hour and workdays (``user.today(now)``), and a
+fixed random seed makes the same ``now`` always give the same data. On any day of the year:
+
+- **Lena Hoffmann**, the demo rep, has a streak of several weeks (one missed workday in it,
+  covered by a freeze, and a freeze held now), has logged fewer touches today than her daily
+  goal (a touch on a weekend day too, and before 07:00 only when the seed runs that early),
+  is one letter away from the "Pen pal" badge (9 of 10) and owns a customer who went quiet
+  64 days ago, so her next touch to him is a rescue.
+- **Emma Clarke**'s streak is at risk tonight: she logged nothing yet today. Her customers
+  are hotels, restaurants and a winery, busiest at weekends, so her workdays are all seven
+  days — which is what lets "at risk" hold on a Saturday or Sunday too, truthfully, under the
+  streak rules (a rep's non-workdays are neutral and never at risk).
+- **Mike Sullivan** has gone quiet: nothing for over a week, his streak broken, several of his
+  customers quiet — the one quiet rep on the coach's radar.
+- **Luca Brunner** keeps a steady streak of a few weeks.
+- **Katrin Albers**, the coach, switched the team into crisis mode three days ago, which
+  started the storm-week coverage challenge: it runs for four more days and ranks the reps.
+
+Touches are written directly (``log_touch`` only accepts three days back), each with
+``occurred_at`` from a plausible local wall time in the rep's zone, never after ``now``, and
+``local_day`` and ``rescue`` exactly as logging would have stored them; points, badges and
+the kept streak state are then computed by the same operations as live touches.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, delete, false, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from .. import clock
+from .. import badges, challenges, clock, warmth
 from ..extensions import db
 from ..kinds import Direction, Role, Tier, TouchKind
 from ..models import BadgeAward, Customer, Organization, Team, Touch, User
-from ..operations import accounts, awards, ledger, streak_state
+from ..operations import accounts, awards, crisis, ledger, streak_state
 from ..queries import streak as streak_q
-from ..warmth import default_cadence
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -36,26 +55,56 @@ TEAM_NAME = "Vertrieb DACH & USA"
 HISTORY_DAYS = 90
 SEED = 20261127
 DEFAULT_URL = "http://127.0.0.1:5000"
+DEMO_REP = "lena@nordlicht.example"
+COACH = "katrin@nordlicht.example"
+# Crisis mode went on this many local days before the coach's today, at this local time; the
+# storm week (7 days from that day) is then always running, with days left.
+CRISIS_DAYS_AGO = 3
+CRISIS_AT = time(8, 40)
+CRISIS_REASON = "Our main supplier is on strike: deliveries are weeks late"
+CRISIS_MESSAGE = (
+    "Customers are nervous and many are hard to reach. This is exactly when we keep in touch: a short "
+    "call, a letter, a coffee — unobtrusive, but again and again. Nobody goes quiet this week."
+)
+# The badge the demo rep is one touch away from, and the kind of touch that earns it.
+NEAR_BADGE = "ten_letters"
+NEAR_KIND = TouchKind.letter
+# Before this local hour, a touch logged "today" happened between the day start and now.
+EARLIEST_HOUR = 7
+
+
+class Today(StrEnum):
+    """What a person logged so far today.
+
+    ``natural``: a normal workday's touches, those already in the past; ``partly``: at least
+    one touch and fewer than the daily goal, also on a day off (all in the past, however early
+    it is); ``nothing``: no touch yet.
+    """
+
+    natural = "natural"
+    partly = "partly"
+    nothing = "nothing"
 
 
 @dataclass(frozen=True)
 class Pattern:
-    """How a person's active days look, counted back from today.
+    """How a person's active days look, counted back from yesterday.
 
-    The *offset* most recent workdays are missed, then *streak* workdays are all active, then
-    *gap* workdays are missed (three misses break a streak even with two freezes held); every
-    other workday is active with probability *rate*, a weekend day with *weekend_rate*. Nothing
-    happens in the last *silent_days* calendar days; *today* says whether today has touches
-    (only those already in the past at seeding time).
+    The *streak* most recent expected days (workdays) are active, except those at the indexes
+    in *frozen* (0 = the latest workday before today), which are missed and covered by a
+    freeze (each needs 7 active workdays before it); then *gap* workdays are missed (three
+    misses break a streak even with two freezes held); every older workday is active with
+    probability *rate*, a day off with *weekend_rate*. Nothing happens in the last
+    *silent_days* calendar days; *today* says what today holds.
     """
 
-    offset: int = 0
     streak: int = 0
+    frozen: tuple[int, ...] = ()
     gap: int = 0
     rate: float = 0.85
     weekend_rate: float = 0.05
     silent_days: int = 0
-    today: bool = True
+    today: Today = Today.natural
     per_day: tuple[int, ...] = (10, 25, 35, 20, 10)  # weights for 1..5 touches a day
 
 
@@ -71,6 +120,8 @@ class Person:
     daily_goal: int
     pattern: Pattern
     story: str
+    workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    notes_locale: str = "de"
 
 
 @dataclass(frozen=True)
@@ -80,7 +131,8 @@ class Contact:
     *plan* shapes the end of its history: ``green`` (touched as cadence asks), ``warming``
     (last touch between 70 % and 100 % of its cadence ago), ``quiet`` (last touch
     *quiet_for* days ago, beyond its cadence), ``paused`` (asked for a break), ``new`` (a fresh
-    lead without touches yet).
+    lead without touches yet). Cadences are the team's crisis cadences (× 0.7) while it is in
+    crisis mode, as the pages judge them.
     """
 
     name: str
@@ -97,19 +149,23 @@ class Contact:
 
 A, B, C = Tier.A, Tier.B, Tier.C
 K = TouchKind
+EVERY_DAY = (0, 1, 2, 3, 4, 5, 6)
 
 PEOPLE: tuple[Person, ...] = (
-    Person("Katrin Albers", "katrin@nordlicht.example", Role.coach, "Europe/Berlin", None, 2,
-           Pattern(rate=0.55, weekend_rate=0.0, per_day=(60, 35, 5)), "coach, two key accounts"),
-    Person("Lena Hoffmann", "lena@nordlicht.example", Role.rep, "Europe/Berlin", "de", 3,
-           Pattern(streak=50, rate=0.8, weekend_rate=0.06), "long streak"),
+    Person("Katrin Albers", COACH, Role.coach, "Europe/Berlin", None, 2,
+           Pattern(rate=0.55, weekend_rate=0.0, per_day=(60, 35, 5)), "the coach; crisis mode on"),
+    Person("Lena Hoffmann", DEMO_REP, Role.rep, "Europe/Berlin", None, 3,
+           Pattern(streak=45, frozen=(17,), gap=3, rate=0.8, weekend_rate=0.08, today=Today.partly),
+           "the demo rep: a long streak"),
     Person("Luca Brunner", "luca@nordlicht.example", Role.rep, "Europe/Zurich", "de", 3,
-           Pattern(streak=12, gap=3), "12-workday streak"),
+           Pattern(streak=14, gap=3), "a steady streak"),
     Person("Emma Clarke", "emma@nordlicht.example", Role.rep, "Europe/Vienna", "en", 2,
-           Pattern(offset=1, streak=3, gap=3, today=False), "missed yesterday"),
+           Pattern(streak=16, gap=3, today=Today.nothing), "streak at risk tonight",
+           workdays=EVERY_DAY, notes_locale="en"),
     Person("Mike Sullivan", "mike@nordlicht.example", Role.rep, "America/New_York", "en", 3,
-           Pattern(silent_days=8, today=False), "quiet for a week"),
+           Pattern(silent_days=8, today=Today.nothing), "quiet for over a week", notes_locale="en"),
 )
+DEMO_EMAILS = frozenset(p.email for p in PEOPLE)
 
 CONTACTS: dict[str, tuple[Contact, ...]] = {
     "katrin@nordlicht.example": (
@@ -295,7 +351,7 @@ class _Plan:
 
     contact: Contact
     customer: Customer
-    cadence: int
+    cadence: float  # the cadence its warmth is judged by now (the crisis cadence in crisis mode)
     first_day: date  # touches only from this day on
     last_day: date | None = None  # no touches after this day
     forced_day: date | None = None  # always touched on this day
@@ -313,9 +369,33 @@ class SeedResult:
     touches: int
 
 
+@dataclass(frozen=True)
+class Reseeded:
+    """What ``reseed`` did: the rows of the old demo organisation it deleted, and the new seed."""
+
+    deleted: int
+    seeded: SeedResult
+
+
+class NotTheDemo(Exception):
+    """The demo's e-mail addresses belong to people outside the demo organisation."""
+
+
 def _local_instant(day: date, hour: int, minute: int, tz: str) -> datetime:
     """Return the aware UTC instant of a local wall time; hours used here never fall in a DST gap."""
     return datetime.combine(day, time(hour, minute), tzinfo=clock.zone(tz)).astimezone(clock.UTC)
+
+
+def _earlier_today(rng: random.Random, user: User, day: date, now: datetime) -> datetime:
+    """Return a whole minute of the rep's *day* that is not after *now*.
+
+    From 07:00 local once that has passed, else (a seed run in the small hours) from the day
+    start on: the touches of today that the demo promises must already have happened.
+    """
+    start, _ = clock.day_bounds(day, user.timezone, user.day_start_hour)
+    morning = _local_instant(day, EARLIEST_HOUR, 0, user.timezone)
+    earliest = morning if morning <= now else start
+    return earliest + timedelta(minutes=rng.randint(0, int((now - earliest).total_seconds()) // 60))
 
 
 def _workdays_before(today: date, first: date, workdays: frozenset[int]) -> list[date]:
@@ -330,28 +410,39 @@ def _workdays_before(today: date, first: date, workdays: frozenset[int]) -> list
 
 def _active_days(rng: random.Random, pattern: Pattern, *, today: date, first: date,
                  workdays: frozenset[int]) -> list[date]:
-    """Return the days with touches for one person, oldest first, following *pattern*."""
+    """Return the days before *today* with touches for one person, oldest first, following *pattern*."""
     recent = _workdays_before(today, first, workdays)
-    fixed_end = pattern.offset + pattern.streak + pattern.gap
     active: set[date] = set()
     for i, day in enumerate(recent):
-        if i < fixed_end:
-            if pattern.offset <= i < pattern.offset + pattern.streak:
+        if i < pattern.streak:
+            if i not in pattern.frozen:
                 active.add(day)
-        elif rng.random() < pattern.rate:
+        elif i >= pattern.streak + pattern.gap and rng.random() < pattern.rate:
             active.add(day)
-    # A weekend touch after the most recent missed workday would restart a broken streak.
-    weekend_limit = recent[pattern.offset - 1] if pattern.offset and len(recent) >= pattern.offset else today
+    # A touch on a day off inside the gap could earn a rescue's freeze and bridge it.
+    gap = recent[pattern.streak:pattern.streak + pattern.gap]
     day = first
     while day < today:
-        if day.weekday() not in workdays and day < weekend_limit and rng.random() < pattern.weekend_rate:
+        in_gap = bool(gap) and gap[-1] <= day <= gap[0]
+        if day.weekday() not in workdays and not in_gap and rng.random() < pattern.weekend_rate:
             active.add(day)
         day += timedelta(days=1)
-    if pattern.today and today.weekday() in workdays:
-        active.add(today)
     if pattern.silent_days:
         active = {d for d in active if (today - d).days >= pattern.silent_days}
     return sorted(active)
+
+
+def _today_count(rng: random.Random, person: Person, user: User, today: date) -> int:
+    """Return how many touches *person* logs on *today* (see ``Today``)."""
+    plan = person.pattern.today
+    workday = today.weekday() in user.workday_set
+    if plan is Today.nothing:
+        return 0
+    if plan is Today.partly:
+        return rng.randint(1, max(1, user.daily_goal - 1)) if workday else 1
+    if not workday:
+        return 0
+    return rng.choices(range(1, len(person.pattern.per_day) + 1), weights=person.pattern.per_day)[0]
 
 
 def _pick_customers(rng: random.Random, plans: list[_Plan], day: date, count: int) -> list[_Plan]:
@@ -405,16 +496,22 @@ def _touch_row(rng: random.Random, user: User, locale: str, plan: _Plan, day: da
         "occurred_at": occurred_at,
         "local_day": user.day_of(occurred_at),
         "backfilled": False,
+        "rescue": False,
         "created_at": occurred_at,
     }
 
 
 def _plan_customers(rng: random.Random, user: User, contacts: tuple[Contact, ...], active: list[date],
-                    *, today: date) -> list[_Plan]:
-    """Create *user*'s customers and decide, per plan, when each may last be touched."""
+                    *, today: date, crisis: bool) -> list[_Plan]:
+    """Create *user*'s customers and decide, per plan, when each may last be touched.
+
+    Warmth is planned with the cadence the pages will judge it by on *today*: the crisis
+    cadence while the team is in crisis mode.
+    """
     plans = []
     for contact in contacts:
-        cadence = contact.cadence or default_cadence(contact.tier.value)
+        cadence = contact.cadence or warmth.default_cadence(contact.tier.value)
+        judged = challenges.crisis_cadence(cadence) if crisis else cadence
         first, last = contact.name.replace("Dr. ", "").replace("Mag. ", "").split(" ", 1)
         local_part = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
         for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("é", "e"), ("è", "e")):
@@ -435,7 +532,7 @@ def _plan_customers(rng: random.Random, user: User, contacts: tuple[Contact, ...
             created_at=created_at,
             created_day=user.day_of(created_at),
         )
-        plan = _Plan(contact, customer, cadence, first_day=customer.created_day + timedelta(days=1))
+        plan = _Plan(contact, customer, judged, first_day=customer.created_day + timedelta(days=1))
         if contact.plan == "new":
             plan.first_day = today + timedelta(days=1)
         elif contact.plan == "quiet":
@@ -444,7 +541,7 @@ def _plan_customers(rng: random.Random, user: User, contacts: tuple[Contact, ...
             plan.last_day = today - timedelta(days=16)
             customer.paused_until = today + timedelta(days=12)
         elif contact.plan == "warming":
-            window = [d for d in active if cadence >= (today - d).days >= math.ceil(0.7 * cadence)]
+            window = [d for d in active if judged >= (today - d).days >= warmth.warming_after(judged)]
             if window:
                 plan.forced_day = plan.last_day = window[-1]
         plans.append(plan)
@@ -452,18 +549,21 @@ def _plan_customers(rng: random.Random, user: User, contacts: tuple[Contact, ...
 
 
 def _history(rng: random.Random, user: User, person: Person, plans: list[_Plan], active: list[date],
-             *, now: datetime) -> list[dict]:
-    """Return the touch rows of one person's history, never later than *now*."""
-    locale = person.locale or "de"
+             *, today: date, now: datetime) -> list[dict]:
+    """Return the touch rows of one person's history and of their today, never later than *now*."""
+    locale = person.notes_locale
     counts = range(1, len(person.pattern.per_day) + 1)
+    days = [(day, rng.choices(counts, weights=person.pattern.per_day)[0]) for day in active]
+    days.append((today, _today_count(rng, person, user, today)))
     rows = []
-    for day in active:
-        count = rng.choices(counts, weights=person.pattern.per_day)[0]
+    for day, count in days:
         weekend = day.weekday() not in user.workday_set
-        for plan in _pick_customers(rng, plans, day, 1 if weekend else count):
+        for plan in _pick_customers(rng, plans, day, min(count, 1) if weekend else count):
             row = _touch_row(rng, user, locale, plan, day, _pick_kind(rng, plan.contact, weekend))
             if row["occurred_at"] > now:
-                continue
+                if person.pattern.today is not Today.partly:
+                    continue
+                row["occurred_at"] = row["created_at"] = _earlier_today(rng, user, day, now)
             rows.append(row)
             plan.touched = row["local_day"]
             plan.days.append(row["local_day"])
@@ -481,6 +581,36 @@ def _cover_every_kind(rng: random.Random, rows: list[dict], locales: dict[int, s
             row["note"] = _note(rng, locales[row["user_id"]], kind, Direction.out)
 
 
+def _one_away(rng: random.Random, rows: list[dict], user: User, locale: str, *, today: date) -> None:
+    """Give *user* exactly one outbound touch of ``NEAR_KIND`` fewer than ``NEAR_BADGE`` asks for.
+
+    Extra ones become e-mails; missing ones are made of outbound calls and e-mails on
+    workdays before today, so the next touch of that kind earns the badge.
+    """
+    wanted = badges.get(NEAR_BADGE).target - 1
+    mine = [r for r in rows if r["user_id"] == user.id and r["direction"] is Direction.out]
+    have = [r for r in mine if r["kind"] is NEAR_KIND]
+    spare = [r for r in mine if r["kind"] in (K.call, K.email) and r["local_day"] < today
+             and r["local_day"].weekday() in user.workday_set]
+    changes = [(r, K.email) for r in rng.sample(have, max(0, len(have) - wanted))]
+    changes += [(r, NEAR_KIND) for r in rng.sample(spare, max(0, wanted - len(have)))]
+    for row, kind in changes:
+        row["kind"] = kind
+        row["note"] = _note(rng, locale, kind, Direction.out)
+
+
+def _mark_rescues(rows: list[dict], customers: dict[int, Customer]) -> None:
+    """Flag the touches that rescued a customer, as ``log_touch`` would have (``was_quiet_before``)."""
+    last: dict[int, date] = {}
+    for row in sorted(rows, key=lambda r: r["occurred_at"]):
+        customer = customers[row["customer_id"]]
+        row["rescue"] = warmth.status(
+            last_touch_day=last.get(customer.id), created_day=customer.created_day, today=row["local_day"],
+            cadence_days=customer.cadence_days, paused_until=customer.paused_until,
+        ) is warmth.Warmth.quiet
+        last[customer.id] = max(last.get(customer.id, row["local_day"]), row["local_day"])
+
+
 def seed(session: Session, *, now: datetime, password_hash: str) -> SeedResult | None:
     """Create the demo organisation when the database has no users; return None otherwise.
 
@@ -488,6 +618,14 @@ def seed(session: Session, *, now: datetime, password_hash: str) -> SeedResult |
     """
     if session.scalar(select(User.id).limit(1)) is not None:
         return None
+    return create(session, now=now, password_hash=password_hash)
+
+
+def create(session: Session, *, now: datetime, password_hash: str) -> SeedResult:
+    """Create the demo organisation as of *now* (see the module docstring); flush, do not commit.
+
+    The demo e-mail addresses must be free.
+    """
     rng = random.Random(SEED)  # nosec B311  # reproducible demo data, not a secret
     started = now - timedelta(days=HISTORY_DAYS + 70)
     organization = Organization(name=ORG_NAME, created_at=started)
@@ -496,7 +634,7 @@ def seed(session: Session, *, now: datetime, password_hash: str) -> SeedResult |
         User(
             organization=organization, team=team, email=p.email, name=p.name, password_hash=password_hash,
             role=p.role, session_token=accounts.new_session_token(), timezone=p.timezone, locale=p.locale,
-            daily_goal=p.daily_goal, created_at=started,
+            workdays=list(p.workdays), daily_goal=p.daily_goal, created_at=started,
         )
         for p in PEOPLE
     ]
@@ -504,25 +642,41 @@ def seed(session: Session, *, now: datetime, password_hash: str) -> SeedResult |
     session.flush()
 
     rows: list[dict] = []
-    all_plans: list[_Plan] = []
+    plans: list[_Plan] = []
     for person, user in zip(PEOPLE, users):
         today = user.today(now)
         first = today - timedelta(days=HISTORY_DAYS - 1)
         active = _active_days(rng, person.pattern, today=today, first=first, workdays=user.workday_set)
-        plans = _plan_customers(rng, user, CONTACTS[person.email], active, today=today)
-        session.add_all([p.customer for p in plans])
+        mine = _plan_customers(rng, user, CONTACTS[person.email], active, today=today, crisis=True)
+        session.add_all([p.customer for p in mine])
         session.flush()
-        rows.extend(_history(rng, user, person, plans, active, now=now))
-        all_plans.extend(plans)
-    _cover_every_kind(rng, rows, {u.id: p.locale or "de" for p, u in zip(PEOPLE, users)})
+        rows.extend(_history(rng, user, person, mine, active, today=today, now=now))
+        plans.extend(mine)
+    _cover_every_kind(rng, rows, {u.id: p.notes_locale for p, u in zip(PEOPLE, users)})
+    person, user = next((p, u) for p, u in zip(PEOPLE, users) if p.email == DEMO_REP)
+    _one_away(rng, rows, user, person.notes_locale, today=user.today(now))
+    _mark_rescues(rows, {p.customer.id: p.customer for p in plans})
     if rows:
         session.execute(insert(Touch), rows)
-    for plan in all_plans:
+    for plan in plans:
         plan.customer.last_touch_day = max(plan.days, default=None)
     session.flush()
-    streak_state.rebuild_all(session, now=now)
+    for user in users:
+        streak_state.rebuild(session, user, now=now)
     _score_history(session, organization, users, now=now)
-    return SeedResult(organization, tuple(users), len(all_plans), len(rows))
+    _start_crisis(session, next(u for u in users if u.email == COACH), now=now)
+    return SeedResult(organization, tuple(users), len(plans), len(rows))
+
+
+def _start_crisis(session: Session, coach: User, *, now: datetime) -> None:
+    """Switch the team into crisis mode ``CRISIS_DAYS_AGO`` local days ago, as the coach would have.
+
+    ``crisis.start_crisis`` starts the storm week on that day; it lasts 7 local days, so it is
+    running now and ends in the future whatever the hour.
+    """
+    day = coach.today(now) - timedelta(days=CRISIS_DAYS_AGO)
+    at = _local_instant(day, CRISIS_AT.hour, CRISIS_AT.minute, coach.timezone)
+    crisis.start_crisis(session, coach, reason=CRISIS_REASON, message=CRISIS_MESSAGE, now=at)
 
 
 def _score_history(session: Session, organization: Organization, users: list[User], *, now: datetime) -> None:
@@ -531,18 +685,80 @@ def _score_history(session: Session, organization: Organization, users: list[Use
     Touches are scored in the order they happened (the cap and the variety bonus look back);
     the badges the history earned count as announced, so no push celebrates last month.
     """
-    history = session.scalars(
-        select(Touch).where(Touch.organization_id == organization.id)
-        .order_by(Touch.occurred_at, Touch.id)
-    )
-    for touch in history:
-        ledger.record(session, touch, now=touch.created_at)
+    ledger.record_history(session, session.scalars(
+        select(Touch).where(Touch.organization_id == organization.id).order_by(Touch.occurred_at, Touch.id)
+    ))
+    session.flush()
     for user in users:
         awards.award(session, user, now=now)
     session.execute(
         update(BadgeAward).where(BadgeAward.user_id.in_([u.id for u in users])).values(announced_at=now)
     )
     session.flush()
+
+
+def find_demo(session: Session) -> Organization | None:
+    """Return the demo organisation: named ``ORG_NAME`` and holding the demo people; None if there is none.
+
+    Raise NotTheDemo when a demo e-mail address belongs to anyone outside it, so that a reset
+    never deletes an organisation that only shares the name or an address.
+    """
+    holders = session.execute(
+        select(User.email, User.organization_id).where(User.email.in_(sorted(DEMO_EMAILS)))
+    ).all()
+    if not holders:
+        return None
+    owners = {org_id for _email, org_id in holders}
+    organization = session.get(Organization, min(owners))
+    if len(owners) > 1 or organization is None or organization.name != ORG_NAME:
+        taken = ", ".join(sorted(email for email, _org in holders))
+        raise NotTheDemo(f"The demo e-mail addresses ({taken}) belong to people outside the demo organisation "
+                         f"“{ORG_NAME}”; left everything alone.")
+    return organization
+
+
+def delete_organization(session: Session, organization_id: int) -> int:
+    """Delete an organisation and every row that belongs to it; return how many rows went.
+
+    A row belongs to it when one of its foreign keys points at a row that does: its teams,
+    people, customers, and everything theirs (touches, points, badges, challenges, devices,
+    notifications, …), found from the tables' foreign keys, so a new table is never missed.
+    Children go first; matched objects leave the session.
+    """
+    tables = db.metadata.sorted_tables  # parents before children
+    classes = {m.local_table: m.class_ for m in db.Model.registry.mappers}
+    org = Organization.__table__
+    owned: dict = {org: org.c.id == organization_id}
+    for table in tables:
+        if table is org:
+            continue
+        links: list[ColumnElement[bool]] = [
+            fk.parent.in_(select(fk.column).where(owned[fk.column.table]))
+            for fk in table.foreign_keys
+            if fk.column.table is not table and fk.column.table in owned
+        ]
+        if links:
+            owned[table] = or_(false(), *links)
+    deleted = 0
+    for table in reversed(tables):
+        if table in owned:
+            target = classes.get(table, table)
+            result = session.execute(delete(target).where(owned[table]),
+                                     execution_options={"synchronize_session": "fetch"})
+            deleted += result.rowcount or 0
+    return deleted
+
+
+def reseed(session: Session, *, now: datetime, password_hash: str) -> Reseeded:
+    """Delete the demo organisation (when there is one) and create it again as of *now*.
+
+    Other organisations are left alone. Flushes, does not commit. Raises NotTheDemo (see
+    ``find_demo``).
+    """
+    organization = find_demo(session)
+    deleted = delete_organization(session, organization.id) if organization is not None else 0
+    session.flush()
+    return Reseeded(deleted, create(session, now=now, password_hash=password_hash))
 
 
 def _login_table(session: Session, users: list[User], *, now: datetime, password: str) -> list[str]:
@@ -554,6 +770,9 @@ def _login_table(session: Session, users: list[User], *, now: datetime, password
         state = f"{streak.current} days" + (", at risk today" if streak.at_risk else "")
         lines.append(f"  {user.email:<26} {user.role.value:<6} {user.timezone:<17} "
                      f"{user.locale or 'browser':<9} {state}")
+    emails = {u.email for u in users}
+    if {DEMO_REP, COACH} <= emails:
+        lines += ["", f"Start with the rep {DEMO_REP}, then see the team as the coach {COACH}."]
     return lines
 
 
@@ -566,25 +785,43 @@ def _url() -> str:
 
 @demo_cli.command("seed")
 @click.option("--url", default=None, help=f"Address to print for signing in (default {DEFAULT_URL}).")
-def seed_command(url: str | None):
-    """Seed a demo organisation when the database is empty."""
+@click.option("--reset", "reset", is_flag=True,
+              help="Delete the demo organisation and seed it again as of now (refused in production).")
+def seed_command(url: str | None, reset: bool):
+    """Seed a demo organisation when the database is empty; with --reset, replace it."""
+    if reset and current_app.config["ENV"] == "production":
+        raise click.ClickException(
+            "--reset deletes the demo organisation's data and is refused in production (TOUCHBASE_ENV=production)."
+        )
     now = clock.now()
     password = current_app.config["DEMO_PASSWORD"]
     url = url or _url()
     result = None
-    if db.session.scalar(select(User.id).limit(1)) is None:
-        try:
+    deleted = 0
+    try:
+        if reset:
+            done = reseed(db.session, now=now, password_hash=accounts.hash_password(password))
+            result, deleted = done.seeded, done.deleted
+        elif db.session.scalar(select(User.id).limit(1)) is None:
             result = seed(db.session, now=now, password_hash=accounts.hash_password(password))
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
+        db.session.commit()
+    except NotTheDemo as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    except Exception:
+        db.session.rollback()
+        raise
     if result is None:
         click.echo("The database already has users; left the data alone.")
         users = list(db.session.scalars(
-            select(User).where(User.email.in_([p.email for p in PEOPLE])).order_by(User.id)
+            select(User).where(User.email.in_(sorted(DEMO_EMAILS))).order_by(User.id)
         ))
+        if users:
+            click.echo("To start the demo afresh as of today: flask --app wsgi demo seed --reset")
     else:
+        if reset:
+            click.echo(f"Deleted the previous demo organisation ({deleted} rows)." if deleted
+                       else "There was no demo organisation to delete.")
         click.echo(
             f"Seeded “{result.organization.name}”: {len(result.users)} people, {result.customers} customers, "
             f"{result.touches} touches over the last {HISTORY_DAYS} days."

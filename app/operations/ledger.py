@@ -8,10 +8,12 @@ index — bounded by 90 days of one customer, whatever the rep's history.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -42,7 +44,6 @@ def score_touch(session: Session, touch: Touch) -> tuple[points.Score, int]:
     end on the touch's local day; a touch is *scored* when its net ledger points are > 0.
     """
     first, last = points.variety_window(touch.local_day)
-    cap_first, _ = points.cap_window(touch.local_day)
     # Correlated, so it reads only the entries of the few touches in the window (touch_id index).
     net = (
         select(func.coalesce(func.sum(PointsEntry.points), 0))
@@ -60,6 +61,17 @@ def score_touch(session: Session, touch: Touch) -> tuple[points.Score, int]:
             Touch.id != touch.id,
         )
     ).all()
+    return _score_among(touch, rows)
+
+
+def _score_among(touch: Touch, others: Iterable[tuple[str, date, int]]) -> tuple[points.Score, int]:
+    """Score *touch* among the rep's other touches with its customer, given as ``(kind, local_day, net points)``.
+
+    Only the others in the windows that end on the touch's local day count.
+    """
+    first, last = points.variety_window(touch.local_day)
+    cap_first, _ = points.cap_window(touch.local_day)
+    rows = [(kind, day, net) for kind, day, net in others if first <= day <= last]
     kinds = {kind for kind, _day, _net in rows}
     in_cap = [n for _kind, day, n in rows if day >= cap_first]
     scored = sum(1 for n in in_cap if n > 0)
@@ -80,6 +92,27 @@ def record(session: Session, touch: Touch, *, now: datetime) -> TouchPoints:
                             reason=entry.reason.value, local_day=touch.local_day, created_at=now))
     session.flush()
     return TouchPoints(result.points, result.reason, result.base, result.variety_bonus, in_window)
+
+
+def record_history(session: Session, touches: Iterable[Touch]) -> int:
+    """Score a history of touches written in bulk, in the order given (oldest first); return how many.
+
+    Each touch scores as ``record`` scored it had it been logged then: among the touches given
+    before it (same rep and customer). Their customers must have no other touches, and none is
+    deleted or scored yet. One bulk insert, each entry made at its touch's ``created_at``.
+    """
+    earlier: dict[tuple[int, int], list[tuple[str, date, int]]] = defaultdict(list)
+    rows = []
+    for touch in touches:
+        mine = earlier[(touch.user_id, touch.customer_id)]
+        result, _ = _score_among(touch, mine)
+        entry = points.entry_for(touch.id, result)
+        mine.append((touch.kind, touch.local_day, entry.points))
+        rows.append({"user_id": touch.user_id, "touch_id": touch.id, "points": entry.points,
+                     "reason": entry.reason.value, "local_day": touch.local_day, "created_at": touch.created_at})
+    if rows:
+        session.execute(insert(PointsEntry), rows)
+    return len(rows)
 
 
 def points_of(session: Session, touch: Touch) -> TouchPoints:

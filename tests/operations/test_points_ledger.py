@@ -167,3 +167,28 @@ def test_a_colleagues_touches_with_the_customer_cost_nothing(session, rep, custo
     for _ in range(3):
         ops.log_touch(session, user=coach, customer_id=customer.id, kind="call", now=NOW)
     assert log(session, rep, customer, "call").points.points == 7
+
+
+def test_a_history_scored_in_bulk_equals_logging_it_touch_by_touch(session, rep, make_customer):
+    from datetime import datetime, timezone
+
+    first, second = make_customer(rep, "Vogt KG", now=NOW - timedelta(days=200)), make_customer(
+        rep, "Lehmann Bau", now=NOW - timedelta(days=200))
+    kinds = ["call", "email", "call", "letter", "visit", "call", "coffee", "email"]
+    # Every few days over 130 days, two customers, same-day repeats, inbound ones: the cap,
+    # the variety bonus and its 90-day window all come into play.
+    start = datetime(2026, 7, 1, 9, 0, tzinfo=timezone.utc)
+    for i in range(60):
+        when = start + timedelta(days=(i * 13) // 6, hours=i % 3)
+        ops.log_touch(session, user=rep, customer_id=(first if i % 5 else second).id, kind=kinds[i % len(kinds)],
+                      direction="in" if i % 7 == 3 else "out", now=when)
+    session.flush()
+    logged = [(e.touch_id, e.points, e.reason, e.local_day, e.created_at) for e in entries(session, rep)]
+    assert {reason for _id, _p, reason, _d, _at in logged} >= {"base", "variety", "cap", "inbound"}
+
+    session.execute(PointsEntry.__table__.delete())
+    history = session.scalars(select(Touch).where(Touch.user_id == rep.id).order_by(Touch.occurred_at, Touch.id))
+    assert ledger.record_history(session, history) == 60
+    session.expire_all()
+
+    assert [(e.touch_id, e.points, e.reason, e.local_day, e.created_at) for e in entries(session, rep)] == logged
