@@ -1,9 +1,11 @@
-"""Take the web app manifest's screenshots of the real app, filled with the demo data.
+"""Take the screenshots of the real app, filled with the demo data as of now.
 
 Run ``.venv/bin/python tools/make_screenshots.py``; commit static/screenshots/*.png. It seeds the
-demo organisation into a throw-away SQLite file, serves the app on 127.0.0.1, signs in as the
-demo rep Lena Hoffmann (a 50-day streak; shown in English) in headless Chromium and saves Today and Customers at phone size
-(narrow) and Today at laptop size (wide), as the manifest's ``screenshots`` announce them.
+demo organisation into a throw-away SQLite file, serves the app on 127.0.0.1 and, in headless
+Chromium (English), signs in as the demo rep Lena Hoffmann (a streak of several weeks, today's goal
+partly done, the team in crisis mode) for the web app manifest's ``screenshots``: Today and
+Customers at phone size (narrow, 780×1688) and Today at laptop size (wide, 1280×800); and as
+the coach Katrin Albers for the README's picture of the team page (the quiet radar).
 """
 
 from __future__ import annotations
@@ -23,19 +25,22 @@ from app import clock, create_app  # noqa: E402
 from app.cli import demo  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.operations import accounts  # noqa: E402
+from app.views import pwa  # noqa: E402
 
 OUT = ROOT / "static" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run"]
-EMAIL = "lena@nordlicht.example"
 PASSWORD = "screenshot-password"
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 800}
 
-# (file, path, viewport, device scale)
+# (file, who signs in, path, viewport, device scale); the manifest announces the first three.
 SHOTS = [
-    ("today-narrow.png", "/", {"width": 390, "height": 844}, 2),
-    ("customers-narrow.png", "/customers/", {"width": 390, "height": 844}, 2),
-    ("today-wide.png", "/", {"width": 1280, "height": 800}, 1),
+    ("today-narrow.png", demo.DEMO_REP, "/", PHONE, 2),
+    ("customers-narrow.png", demo.DEMO_REP, "/customers/", PHONE, 2),
+    ("today-wide.png", demo.DEMO_REP, "/", LAPTOP, 1),
+    ("team-narrow.png", demo.COACH, "/team/", PHONE, 2),
 ]
 
 
@@ -58,13 +63,13 @@ def main() -> int:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-                for name, path, viewport, scale in SHOTS:
+                for name, email, path, viewport, scale in SHOTS:
                     context = browser.new_context(viewport=viewport, device_scale_factor=scale, locale="en-US",
                                                   is_mobile=viewport["width"] < 600, has_touch=viewport["width"] < 600,
                                                   base_url=base, service_workers="block")
                     page = context.new_page()
                     page.goto("/login")
-                    page.fill("#f-email", EMAIL)
+                    page.fill("#f-email", email)
                     page.fill("#f-password", PASSWORD)
                     page.locator("form button[type=submit]").first.click()
                     page.wait_for_url(lambda url: "/login" not in url)
@@ -72,8 +77,10 @@ def main() -> int:
                     page.wait_for_load_state("networkidle")
                     # caret="initial": hiding the caret injects a style that the strict CSP blocks.
                     page.screenshot(path=str(OUT / name), caret="initial")
-                    print(f"{name:22} {viewport['width'] * scale}x{viewport['height'] * scale}  "
-                          f"{(OUT / name).stat().st_size} bytes")
+                    size = pwa.png_size(str(OUT / name))
+                    if size != (viewport["width"] * scale, viewport["height"] * scale):
+                        raise SystemExit(f"{name} is {size[0]}x{size[1]}, not the size announced")
+                    print(f"{name:22} {size[0]}x{size[1]}  {(OUT / name).stat().st_size} bytes")
                     context.close()
                 browser.close()
         finally:

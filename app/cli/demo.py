@@ -61,11 +61,8 @@ COACH = "katrin@nordlicht.example"
 # storm week (7 days from that day) is then always running, with days left.
 CRISIS_DAYS_AGO = 3
 CRISIS_AT = time(8, 40)
-CRISIS_REASON = "Our main supplier is on strike: deliveries are weeks late"
-CRISIS_MESSAGE = (
-    "Customers are nervous and many are hard to reach. This is exactly when we keep in touch: a short "
-    "call, a letter, a coffee — unobtrusive, but again and again. Nobody goes quiet this week."
-)
+CRISIS_REASON = "Supplier strike: deliveries are weeks late"
+CRISIS_MESSAGE = "Customers are nervous. A short call or a letter now is what they will remember."
 # The badge the demo rep is one touch away from, and the kind of touch that earns it.
 NEAR_BADGE = "ten_letters"
 NEAR_KIND = TouchKind.letter
