@@ -136,6 +136,22 @@ def test_crisis_cadence_turns_green_customers_warming_and_warming_ones_quiet(app
     assert as_rep.get(f"/api/v1/customers/{warming.id}").get_json()["customer"]["warmth"] == "quiet"
 
 
+@pytest.mark.xfail(strict=True, reason="log_touch judges a rescue by the customer's own cadence "
+                   "(touches.was_quiet_before), while every page judges warmth by the crisis cadence: "
+                   "a touch to a customer the rep sees as quiet is no rescue")
+def test_a_touch_to_a_customer_shown_quiet_in_crisis_mode_is_a_rescue(session, coach, team, make_user, make_customer):
+    rep = make_user(team=team)
+    today = rep.today(NOW)
+    customer = make_customer(rep, "Warm AG", tier="B", now=NOW - timedelta(days=11))  # 11 of 14 days
+    crisis.start_crisis(session, coach, reason="Storm", message="", now=NOW)
+    [row] = today_q.whom_to_touch(session, rep, today=today)
+    assert row.warmth is Warmth.quiet  # 11 days > 9.8, the crisis cadence
+
+    logged = touches.log_touch(session, user=rep, customer_id=customer.id, kind="call", now=NOW)
+
+    assert logged.touch.rescue
+
+
 def test_crisis_of_another_team_leaves_my_cadence_alone(session, make_user, make_org, make_customer):
     mine, theirs = make_org(), make_org()
     other_coach = make_user(team=theirs, role=Role.coach)
