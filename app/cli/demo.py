@@ -814,7 +814,7 @@ def seed_command(url: str | None, reset: bool):
             select(User).where(User.email.in_(sorted(DEMO_EMAILS))).order_by(User.id)
         ))
         if users:
-            click.echo("To start the demo afresh as of today: flask --app wsgi demo seed --reset")
+            click.echo("To start the demo afresh as of today: .venv/bin/flask --app wsgi demo seed --reset")
     else:
         if reset:
             click.echo(f"Deleted the previous demo organisation ({deleted} rows)." if deleted
