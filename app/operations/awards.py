@@ -24,6 +24,7 @@ from .. import badges, warmth
 from ..database import insert_ignoring
 from ..kinds import Direction
 from ..models import BadgeAward, ChallengeResult, Customer, Kudos, Touch, User
+from ..queries import common as common_q
 from ..queries import streak as streak_q
 
 # Stats fields read only by these badges; computed only while one of them is locked.
@@ -149,7 +150,10 @@ def max_quiet_days_rescued(session: Session, user: User) -> int:
 
 
 def customer_warmth(session: Session, user: User, *, today: date) -> tuple[int, int]:
-    """Return how many active (not archived, not paused) customers *user* owns, and how many are quiet."""
+    """Return how many active (not archived, not paused) customers *user* owns, and how many are quiet.
+
+    Quiet as the pages show it: by the crisis cadence while the user's team is in crisis mode.
+    """
     rows = session.execute(
         select(Customer.last_touch_day, Customer.created_day, Customer.cadence_days, Customer.paused_until).where(
             Customer.organization_id == user.organization_id,
@@ -161,7 +165,8 @@ def customer_warmth(session: Session, user: User, *, today: date) -> tuple[int, 
     quiet = sum(
         1
         for last, created, cadence, paused in rows
-        if warmth.status(last_touch_day=last, created_day=created, today=today, cadence_days=cadence,
+        if warmth.status(last_touch_day=last, created_day=created, today=today,
+                         cadence_days=common_q.effective_cadence(cadence, crisis=user.team_in_crisis),
                          paused_until=paused) is warmth.Warmth.quiet
     )
     return len(rows), quiet

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from .. import badges, clock, warmth
 from ..kinds import Direction, TouchKind
 from ..models import Customer, Touch, User
+from ..queries import common as common_q
 from . import Invalid, NotFound, awards, id_or_404, ledger, streak_state
 from .customers import get_customer
 
@@ -130,7 +131,8 @@ def log_touch(
     # The rep's concurrent touches take turns from here, so each one's rescue, score and
     # badges see the other's (and the first touch's kept streak row is created once).
     awards.lock_rep(session, user)
-    rescue = was_quiet_before(session, customer, day)
+    crisis = user.team_in_crisis if customer.owner_id == user.id else common_q.owner_in_crisis(session, customer.owner_id)
+    rescue = was_quiet_before(session, customer, day, crisis=crisis)
     touch = Touch(
         organization_id=user.organization_id,
         user_id=user.id,
@@ -163,11 +165,13 @@ def log_touch(
     return LoggedTouch(touch, created=True, points=scored, badges=tuple(earned))
 
 
-def was_quiet_before(session: Session, customer: Customer, day: date) -> bool:
+def was_quiet_before(session: Session, customer: Customer, day: date, *, crisis: bool = False) -> bool:
     """Tell whether a touch on *day* rescues *customer*: it was ``quiet`` just before it.
 
     "Just before" means after every touch up to and including *day*, so a second touch on
-    the same day, or a backfill before a later touch, rescues nobody.
+    the same day, or a backfill before a later touch, rescues nobody. *crisis*: the owner's team
+    is in crisis mode, so quiet is judged by the tightened cadence every page shows
+    (``common.effective_cadence``): a customer the rep sees as quiet is rescued by the touch.
     """
     previous = session.scalar(
         select(func.max(Touch.local_day)).where(
@@ -178,7 +182,7 @@ def was_quiet_before(session: Session, customer: Customer, day: date) -> bool:
         last_touch_day=previous,
         created_day=customer.created_day,
         today=day,
-        cadence_days=customer.cadence_days,
+        cadence_days=common_q.effective_cadence(customer.cadence_days, crisis=crisis),
         paused_until=customer.paused_until,
     )
     return state is warmth.Warmth.quiet
