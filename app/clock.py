@@ -28,24 +28,26 @@ def zone(tz: str) -> ZoneInfo:
         raise ValueError(f"unknown time zone: {tz!r}") from exc
 
 
+# Files in the zoneinfo folder that are no zone a person lives in. ``Factory`` and ``localtime``
+# are also unknown to pytz, which Babel uses to format times: a user set to one of them could
+# not open a page that shows a time.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 @lru_cache(maxsize=1)
 def all_zones() -> frozenset[str]:
-    """Return every IANA zone name this machine knows."""
-    return frozenset(available_timezones())
-
-
-# Files in the zoneinfo folder that are no zone a person lives in.
-_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+    """Return every IANA zone a person can live in that this machine knows."""
+    return frozenset(available_timezones()) - _NOT_ZONES
 
 
 @lru_cache(maxsize=1)
 def zone_choices() -> list[str]:
     """Return every IANA zone a person can live in, sorted, for a time zone picker."""
-    return sorted(all_zones() - _NOT_ZONES)
+    return sorted(all_zones())
 
 
 def is_valid_zone(tz: str) -> bool:
-    """Tell whether *tz* is a known IANA zone name."""
+    """Tell whether *tz* is a known IANA zone a person can live in (``all_zones``)."""
     return isinstance(tz, str) and tz in all_zones()
 
 

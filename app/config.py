@@ -33,11 +33,15 @@ class Defaults:
     # Rate limits: in memory per process by default; set TOUCHBASE_RATELIMIT_STORAGE_URI to a
     # redis:// URL so that every gunicorn worker and instance counts together.
     RATELIMIT_STORAGE_URI = "memory://"
+    # Production refuses per-process (memory://) limits: under gunicorn's several workers each
+    # would count on its own. Set this only when one single process serves the app.
+    RATELIMIT_SINGLE_PROCESS = False
     RATELIMIT_KEY_PREFIX = "touchbase"
     RATELIMIT_HEADERS_ENABLED = True
     # Redis down: log it and let requests through rather than answer every sign-in with a 500.
     RATELIMIT_SWALLOW_ERRORS = True
     LOGIN_RATE_LIMIT = "10 per minute; 50 per hour"  # per client address; also joining a team
+    LOGIN_ACCOUNT_RATE_LIMIT = "10 per minute; 30 per hour"  # per e-mail address tried, from anywhere
     REGISTER_RATE_LIMIT = "5 per minute; 20 per hour"  # per client address
     TOKEN_RATE_LIMIT = "10 per minute; 50 per day"  # nosec B105  # a rate limit: API tokens made, per user
     INVITE_RATE_LIMIT = "10 per minute; 100 per day"  # invite links made, per coach
@@ -68,6 +72,8 @@ class Defaults:
     PUSH_ALLOW_HTTP = False  # tests only: http endpoints on any port (a local fake push service)
     PUSH_POOL_SIZE = 16
     PUSH_TIMEOUT = 10.0  # seconds per request; pywebpush's default never times out
+    PUSH_TEST_TIMEOUT = 3.0  # seconds a test push may take in a request; slower ones go by the outbox
+    PUSH_TEST_RATE_LIMIT = "3 per minute; 20 per hour"  # test pushes, per user
     PUSH_BATCH_SIZE = 500  # notifications claimed per round
     PUSH_LEASE_SECONDS = 300  # a row claimed longer ago (a crashed worker) is claimed again
     SCHEDULER_ENABLED = False  # `make run` sets it: `flask nudges run` every minute in the dev server
@@ -103,6 +109,13 @@ def load(app: Flask, test_config: dict | None) -> None:
             raise RuntimeError("TOUCHBASE_VAPID_PRIVATE_KEY must be set in production (flask push keys --new).")
         if app.config.get("SESSION_COOKIE_DOMAIN") or app.config.get("REMEMBER_COOKIE_DOMAIN"):
             raise RuntimeError("Cookie domains cannot be set in production: the cookies are host-only (__Host-).")
+        if (app.config.get("RATELIMIT_ENABLED", True) and not app.config.get("RATELIMIT_SINGLE_PROCESS")
+                and str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://")):
+            raise RuntimeError(
+                "TOUCHBASE_RATELIMIT_STORAGE_URI must point at a shared storage in production, e.g. "
+                "redis://127.0.0.1:6379/0: with memory:// every gunicorn worker counts sign-in attempts on "
+                "its own. (Only when one single process serves the app: TOUCHBASE_RATELIMIT_SINGLE_PROCESS=true.)"
+            )
         app.config.update(
             SESSION_COOKIE_SECURE=True,
             REMEMBER_COOKIE_SECURE=True,

@@ -9,6 +9,8 @@ from flask_login import current_user
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
+from . import clock
+
 # Catalogues by locale. Every app of the process reads the same translation folder
 # (create_app sets it), so one catalogue per locale serves them all.
 _catalogues: dict = {}
@@ -28,8 +30,8 @@ def select_locale() -> str | None:
 
 
 def select_timezone() -> str | None:
-    """Format dates in the user's own time zone."""
-    if current_user and current_user.is_authenticated:
+    """Format dates in the user's own time zone (a zone the stack does not know: the default, UTC)."""
+    if current_user and current_user.is_authenticated and clock.is_valid_zone(current_user.timezone):
         return current_user.timezone
     return None
 

@@ -398,13 +398,15 @@ def _paths() -> dict:
                     "content": {"application/json": {"schema": _ref("PushSubscriptionInput")}},
                 },
                 "responses": {
-                    "201": _json(_ref("PushSubscriptionResult"), "The subscription was stored."),
-                    "200": _json(
+                    "201": _json(
                         _ref("PushSubscriptionResult"),
-                        "The endpoint was known; its keys were updated and it now belongs to the user.",
+                        "The subscription was stored, or the same browser (same endpoint and keys) moved "
+                        "to the user from the account signed in on it before.",
                     ),
+                    "200": _json(_ref("PushSubscriptionResult"), "The user's known endpoint; its keys were updated."),
                     "400": _error("BadRequest"),
                     "401": _error("Unauthorized"),
+                    "409": _error("Conflict"),
                     "422": _error("Invalid"),
                 },
             },

@@ -75,6 +75,53 @@ def api_error(status: int, code: str, message: str, fields: dict | None = None):
     return jsonify(error=body), status
 
 
+MAX_JSON_DEPTH = 32
+
+
+class BadBody(Exception):
+    """A request body that is no usable JSON object; ``message`` says why, in the user's language."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def unstorable(text: str) -> bool:
+    """Tell whether *text* holds a character no database column can store: NUL or a lone surrogate."""
+    return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def json_object() -> dict:
+    """Return the request's body as a JSON object; raise BadBody for anything else.
+
+    Refused with a message of its own: a body that is not JSON or not an object, nesting deeper
+    than ``MAX_JSON_DEPTH`` (the parser would run out of stack long before a real client needs
+    it), and strings (keys too) with a NUL or a lone surrogate (``"\\ud800"`` is valid JSON
+    but no valid text: PostgreSQL and UTF-8 refuse it).
+    """
+    try:
+        data = request.get_json(force=True, silent=True)
+    except RecursionError:
+        raise BadBody(_("The body is nested too deeply.")) from None
+    if not isinstance(data, dict):
+        raise BadBody(_("The body must be a JSON object."))
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise BadBody(_("The body is nested too deeply."))
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if unstorable(key):
+                    raise BadBody(_("The body contains characters that cannot be stored."))
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str) and unstorable(value):
+            raise BadBody(_("The body contains characters that cannot be stored."))
+    return data
+
+
 def init_app(app: Flask) -> None:
     """Install headers, error handlers and template helpers."""
     # Compression (brotli or gzip) and content-hashed static URLs with long cache lifetimes.
@@ -102,6 +149,18 @@ def init_app(app: Flask) -> None:
         # secure cookies) come from its X-Forwarded-* headers, trusted for that many hops only.
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    @app.before_request
+    def _refuse_unstorable_fields():
+        # PostgreSQL cannot store or even compare a NUL in text: refuse it in any query or form
+        # field before a view reads it, so no view writes half or fails on it.
+        fields = [*request.args.lists()]
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not wants_json():
+            fields += request.form.lists()
+        for name, values in fields:
+            if unstorable(name) or any(unstorable(value) for value in values):
+                return _error(400, "bad_request", _("The request contains characters that cannot be stored."))
+        return None
 
     @app.after_request
     def _headers(response):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,14 +68,43 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 
 
 def normalize_email(email: str, *, check: bool = True) -> str:
-    """Return the e-mail address lower-cased; with *check*, raise Invalid when malformed."""
-    email = (email or "").strip()
+    """Return the e-mail address in Unicode NFC and lower case; with *check*, raise Invalid when malformed.
+
+    Both the stored address and every address compared with it go through here, so an NFD
+    spelling (``u`` + combining diaeresis) finds the account written with ``ü``. *check* also
+    refuses an address whose local part or a domain label mixes alphabets (a Cyrillic ``е``
+    among Latin letters), a look-alike of somebody else's address.
+    """
+    email = unicodedata.normalize("NFC", (email or "").strip())
     if check:
         try:
             email = validate_email(email, check_deliverability=False).normalized
         except EmailNotValidError:
             raise Invalid({"email": _l("Please enter a valid e-mail address.")}) from None
+        local, _at, domain = email.rpartition("@")
+        if any(mixes_scripts(part) for part in (local, *domain.split("."))):
+            raise Invalid({"email": _l("This address mixes letters of different alphabets, such as a Cyrillic "
+                                       "“е” among Latin letters. Please type it again.")})
     return email.lower()
+
+
+# Alphabets written together in one word: Japanese mixes Han, Hiragana and Katakana; Chinese,
+# Japanese and Korean words sit beside Latin ones (UTS #39, "highly restrictive").
+_EAST_ASIAN = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO"})
+
+
+def mixes_scripts(text: str) -> bool:
+    """Tell whether the letters of *text* come from more than one alphabet (Latin with Cyrillic, say).
+
+    Digits, punctuation and marks belong to every alphabet. Han, Hiragana, Katakana, Hangul and
+    Bopomofo count as one East Asian group, which may also stand beside Latin letters.
+    """
+    scripts = set()
+    for ch in text:
+        if ch.isalpha():
+            script = unicodedata.name(ch, "UNKNOWN").split(" ", 1)[0].split("-", 1)[0]
+            scripts.add("EAST_ASIAN" if script in _EAST_ASIAN else script)
+    return len(scripts) > 1 and not scripts <= {"LATIN", "EAST_ASIAN"}
 
 
 def check_password(password: str) -> str:

@@ -39,6 +39,7 @@ FINISHER_BADGE = "challenge_finisher"
 STORM_RIDER_BADGE = "storm_rider"
 FIELDS = ("title", "description", "metric", "target", "starts_at", "ends_at")
 _MICROSECOND = timedelta(microseconds=1)
+MIN_YEAR, MAX_YEAR = 2000, 2999
 
 
 def parse_local(value: object, tz: str) -> datetime | None:
@@ -46,7 +47,8 @@ def parse_local(value: object, tz: str) -> datetime | None:
 
     A wall time repeated by a daylight-saving change means its first occurrence; one skipped
     by it is read with the offset before the change (so 02:30 on a spring-forward night is
-    03:30 summer time).
+    03:30 summer time). Years outside ``MIN_YEAR``..``MAX_YEAR`` are None: at the edges of the
+    calendar (year 1, year 9999) the conversion to UTC would overflow.
     """
     if not isinstance(value, str) or not value.strip():
         return None
@@ -54,7 +56,7 @@ def parse_local(value: object, tz: str) -> datetime | None:
         wall = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    if wall.tzinfo is not None:
+    if wall.tzinfo is not None or not MIN_YEAR <= wall.year <= MAX_YEAR:
         return None
     return wall.replace(tzinfo=clock.zone(tz), fold=0).astimezone(clock.UTC)
 

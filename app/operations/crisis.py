@@ -33,9 +33,14 @@ class CrisisStarted:
 
 
 def _coach_team(session: Session, coach: User) -> Team:
+    """Return the coach's team, its row locked (PostgreSQL) and read afresh: switches take turns.
+
+    Without the lock, eight parallel "crisis on" requests all read "not in crisis" and each
+    started a storm-week challenge.
+    """
     if not coach.is_coach or coach.team_id is None:
         raise NotFound()
-    team = session.get(Team, coach.team_id)
+    team = session.get(Team, coach.team_id, with_for_update=True, populate_existing=True)
     if team is None or team.organization_id != coach.organization_id:
         raise NotFound()
     return team

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..kinds import Role
-from ..models import Invite, User
+from ..models import Invite, Team, User
 from . import Invalid, NotFound, accounts, id_or_404
 
 TOKEN_BYTES = 32
@@ -64,6 +64,8 @@ def open_invites(session: Session, user: User, *, now: datetime) -> list[Invite]
 def create_invite(session: Session, user: User, *, now: datetime, days: int = DEFAULT_DAYS) -> NewInvite:
     """Make a single-use invite to the coach's team that expires after *days* days."""
     team_id = _team_of_coach(user)
+    # The team's row is the lock: parallel requests count one after another, never past the cap.
+    session.execute(select(Team.id).where(Team.id == team_id).with_for_update())
     count = session.scalar(
         select(func.count(Invite.id)).where(
             Invite.organization_id == user.organization_id, Invite.team_id == team_id, *_open(now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..push import endpoints, vapid
 from ..models import Notification, PushSubscription, User
 from ..nudges.model import NudgeKind
-from . import Invalid, NotFound
+from . import Conflict, Invalid, NotFound
 
 MAX_DEVICES = 20
 #: Nudge kinds a user can switch off on the reminders page (``test`` is always allowed), in the order shown.
@@ -56,7 +57,12 @@ def save_subscription(
     session: Session, user: User, *, endpoint, keys, user_agent: str | None, now: datetime,
     hosts, allow_http: bool = False,
 ) -> Saved:
-    """Store a subscription for *user*; the same endpoint again updates it (and moves it to *user*)."""
+    """Store a subscription for *user*; the same endpoint again updates it.
+
+    An endpoint stored for someone else moves to *user* only with the same keys: a browser keeps
+    its endpoint and keys when another account signs in on it, while whoever merely learnt an
+    endpoint does not know its keys (``_move``).
+    """
     endpoint, p256dh, auth = check_subscription(endpoint, keys, hosts=hosts, allow_http=allow_http)
     agent = (user_agent or "")[:MAX_USER_AGENT] or None
     existing = session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
@@ -75,8 +81,8 @@ def save_subscription(
         else:
             _drop_oldest(session, user)
             return Saved(subscription, True)
-    # A browser keeps its endpoint across sign-ins: the device now belongs to whoever signed in.
-    existing.user_id = user.id
+    if existing.user_id != user.id:
+        return Saved(_move(session, existing, user, p256dh=p256dh, auth=auth, agent=agent, now=now), True)
     existing.p256dh, existing.auth = p256dh, auth
     existing.user_agent = agent or existing.user_agent
     existing.updated_at = now
@@ -84,6 +90,27 @@ def save_subscription(
     session.flush()
     _drop_oldest(session, user)
     return Saved(existing, False)
+
+
+def _move(session: Session, existing: PushSubscription, user: User, *, p256dh: str, auth: str,
+          agent: str | None, now: datetime) -> PushSubscription:
+    """Hand a browser's subscription to *user*, who signed in on it; without its keys, a Conflict.
+
+    Proof of holding the subscription is its ``auth`` secret (16 random bytes only the browser and
+    the server know) and ``p256dh`` key. Moved, it starts afresh for *user*: nothing of the
+    previous owner's (its creation time, its last delivery or error) carries over.
+    """
+    if not (hmac.compare_digest(existing.auth, auth) and hmac.compare_digest(existing.p256dh, p256dh)):
+        raise Conflict(_l("This device is registered for reminders by another account. Turn reminders off "
+                          "there, or sign out of it on this device, then try again."), "endpoint")
+    existing.user_id = user.id
+    existing.user_agent = agent
+    existing.created_at = existing.updated_at = now
+    existing.last_success_at = existing.last_failure_at = None
+    existing.last_error = None
+    session.flush()
+    _drop_oldest(session, user)
+    return existing
 
 
 def _drop_oldest(session: Session, user: User) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import ApiToken, User
-from . import Invalid, NotFound, id_or_404
+from . import Invalid, NotFound, accounts, id_or_404
 
 PREFIX = "tb_"
 MAX_TOKENS = 20
@@ -38,6 +38,8 @@ def create_token(session: Session, user: User, *, name: str, now: datetime) -> N
         raise Invalid({"name": _l("Please name the token, e.g. “Phone” or “CRM sync”.")})
     if len(name) > 80 or "\x00" in name:
         raise Invalid({"name": _l("At most %(n)d characters.", n=80)})
+    # The user's row is the lock: parallel requests count one after another, never past the cap.
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
     if len(list_tokens(session, user)) >= MAX_TOKENS:
         raise Invalid({"name": _l("You have too many tokens. Revoke one first.")})
     plaintext = PREFIX + secrets.token_urlsafe(32)
@@ -51,7 +53,7 @@ def create_token(session: Session, user: User, *, name: str, now: datetime) -> N
 
 def create_token_for_email(session: Session, email: str, *, name: str, now: datetime) -> NewToken:
     """Create a token for the user with *email* (any case); an unknown address is NotFound."""
-    user = session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
+    user = session.scalar(select(User).where(func.lower(User.email) == accounts.normalize_email(email, check=False)))
     if user is None:
         raise NotFound()
     return create_token(session, user, name=name, now=now)
@@ -79,6 +81,15 @@ def revoke_token(session: Session, user: User, token_id: object, *, now: datetim
     token.revoked_at = now
     session.flush()
     return token
+
+
+def revoke_all_tokens(session: Session, user: User, *, now: datetime) -> int:
+    """Revoke every token of *user* that is not revoked yet; return how many."""
+    tokens = list_tokens(session, user)
+    for token in tokens:
+        token.revoked_at = now
+    session.flush()
+    return len(tokens)
 
 
 def user_for_token(session: Session, plaintext: str, *, now: datetime) -> User | None:

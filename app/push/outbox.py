@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import secrets
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -226,7 +227,7 @@ class RunReport:
     retried: int = 0
     failed: int = 0
     removed_subscriptions: int = 0
-    pending: int = 0  # due rows left untouched (a dry run)
+    pending: int = 0  # due rows left untouched (a dry run; a test push left for the next run)
     dry_run: bool = False
 
     def add(self, other: RunReport) -> None:
@@ -415,12 +416,30 @@ def run(session: Session, *, at: datetime, now: datetime | None = None, dry_run:
 # --- Test pushes -----------------------------------------------------------------------------
 
 
+#: Test pushes sent from a request at once, per process; more wait in the outbox for the next run.
+_TEST_SENDS = threading.BoundedSemaphore(1)
+
+
 def send_test(session: Session, user: User, *, now: datetime, title: str, body: str, url: str) -> RunReport:
-    """Enqueue a ``test`` push for *user* and send it right away (only that one)."""
+    """Enqueue a ``test`` push for *user* and try to send it at once, within ``PUSH_TEST_TIMEOUT``.
+
+    A slow push service must not hold the request's worker thread: the attempt gets a short
+    deadline, and only one request per process makes one at a time. A test push not sent here
+    (another one is on its way, or the service was too slow) stays in the outbox, and the next
+    ``flask nudges run`` sends it; ``RunReport.pending`` is 1 then.
+    """
     key = f"test:{user.id}:{secrets.token_hex(8)}"
     enqueue_many(session, [Push(user.id, TEST_KIND, key, title, body, url, topic="test", urgency=Urgency.high,
                                        ttl=600)],
                  now=now)
     session.commit()
     notification_id = session.scalar(select(Notification.id).where(Notification.dedup_key == key))
-    return process_outbox(session, now=now, ids=[notification_id])
+    if not _TEST_SENDS.acquire(blocking=False):
+        return RunReport(pending=1)
+    try:
+        claimed = claim(session, now=now, limit=1, ids=[notification_id])
+        config = current_app.config
+        with sending.make_sender(config, timeout=float(config["PUSH_TEST_TIMEOUT"])) as sender:
+            return deliver(session, claimed, now=now, sender=sender)
+    finally:
+        _TEST_SENDS.release()

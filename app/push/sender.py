@@ -281,7 +281,8 @@ class Sender:
                        error=f"{status} {reason}: {text}".strip())
 
 
-def make_sender(config) -> Sender:
-    """Return a sender configured by the app's ``VAPID_SUBJECT``, ``PUSH_TIMEOUT`` and ``PUSH_POOL_SIZE``."""
-    return Sender(vapid.vapid(), subject=config["VAPID_SUBJECT"], timeout=float(config["PUSH_TIMEOUT"]),
+def make_sender(config, *, timeout: float | None = None) -> Sender:
+    """Return a sender configured by the app's ``VAPID_SUBJECT``, ``PUSH_TIMEOUT`` (or *timeout*) and ``PUSH_POOL_SIZE``."""
+    return Sender(vapid.vapid(), subject=config["VAPID_SUBJECT"],
+                  timeout=float(config["PUSH_TIMEOUT"] if timeout is None else timeout),
                   pool_size=int(config["PUSH_POOL_SIZE"]))

@@ -31,7 +31,7 @@ from ..queries import streak as streak_q
 from ..queries import today as today_q
 from ..streaks import StreakSummary
 from ..warmth import Warmth
-from ..web import api_error
+from ..web import BadBody, api_error, json_object
 
 bp = Blueprint("api", __name__)
 # The blueprint checks CSRF itself, and only for cookie sessions (see ``_authenticate``).
@@ -39,10 +39,6 @@ csrf.exempt(bp)
 
 PUBLIC_ENDPOINTS = {"api.openapi_document"}
 CUSTOMER_FIELDS = ("name", "company", "email", "phone", "tier", "cadence_days", "notes")
-
-
-class MalformedBody(Exception):
-    """The body is not a JSON object."""
 
 
 def _unauthorized(code: str, message: str):
@@ -84,19 +80,9 @@ def _forget_bearer_user(_exc):
         g.pop("_login_user", None)
 
 
-def _json_body() -> dict:
-    try:
-        data = request.get_json(force=True, silent=True)
-    except RecursionError:  # absurdly deep nesting is malformed input, not a server error
-        data = None
-    if not isinstance(data, dict):
-        raise MalformedBody()
-    return data
-
-
-@bp.errorhandler(MalformedBody)
-def _bad_body(_exc):
-    return api_error(400, "bad_request", _("The body must be a JSON object."))
+@bp.errorhandler(BadBody)
+def _bad_body(exc: BadBody):
+    return api_error(400, "bad_request", exc.message)
 
 
 @bp.errorhandler(Invalid)
@@ -249,7 +235,7 @@ def _parse_touch(data: dict) -> dict:
 def create_touch():
     """Log a touch; a repeated ``client_id`` answers 200 with the touch already stored."""
     user = _user()
-    fields = _parse_touch(_json_body())
+    fields = _parse_touch(json_object())
     now = clock.now()
     result = touch_ops.log_touch(db.session, user=user, now=now, **fields)
     db.session.commit()
@@ -304,7 +290,7 @@ def list_customers():
 def create_customer():
     """Create a customer owned by the user."""
     user = _user()
-    data = _json_body()
+    data = json_object()
     values = {name: data.get(name) for name in CUSTOMER_FIELDS}
     provided = frozenset(name for name in CUSTOMER_FIELDS if name in data)
     now = clock.now()
@@ -339,7 +325,7 @@ def subscription_json(subscription: PushSubscription) -> dict:
 def save_push_subscription():
     """Store this browser's push subscription: 201 when new, 200 when the endpoint was known."""
     config = current_app.config
-    data = _json_body()
+    data = json_object()
     saved = push_ops.save_subscription(
         db.session, _user(), endpoint=data.get("endpoint"), keys=data.get("keys"),
         user_agent=request.headers.get("User-Agent"), now=clock.now(),
@@ -352,7 +338,7 @@ def save_push_subscription():
 @bp.delete("/push/subscriptions")
 def delete_push_subscription():
     """Delete one of the user's push subscriptions by its endpoint; 204, or 404 when unknown."""
-    data = _json_body()
+    data = json_object()
     push_ops.delete_subscription(db.session, _user(), endpoint=data.get("endpoint"))
     db.session.commit()
     return "", 204

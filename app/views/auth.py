@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+import hashlib
+
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import clock
+from .. import clock, redirects
 from ..extensions import config_limit, db, limiter
 from ..htmx import render
 from ..operations import Conflict, Invalid, NotFound, accounts, invites
@@ -28,19 +30,8 @@ def _not_created() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Return *target* when it is a path on this site, else the Today page.
-
-    Browsers drop tabs and newlines inside URLs and read a backslash as a slash, so any of
-    them could turn ``/\\t/evil.example`` into ``//evil.example``: refuse them all.
-    """
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and not any(ch == "\\" or ord(ch) < 0x21 or ord(ch) == 0x7F for ch in target)
-    ):
-        return target
-    return url_for("today.index")
+    """Return *target* when it is a path on this site (``redirects.local_path``), else the Today page."""
+    return redirects.local_path(target) or url_for("today.index")
 
 
 def _browser_locale() -> str | None:
@@ -51,8 +42,22 @@ def _fields(*names: str) -> dict[str, str]:
     return {name: request.form.get(name, "") for name in names}
 
 
+def _login_account() -> str:
+    """Key the per-account sign-in limit by the e-mail address tried, normalised, hashed."""
+    email = accounts.normalize_email(request.form.get("email", ""), check=False)
+    return "login-account:" + hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _signed_in(user) -> None:
+    """Start the user's session with a new CSRF token: one planted before sign-in is worthless."""
+    session.pop("csrf_token", None)
+    g.pop("csrf_token", None)
+    login_user(user, remember=True)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(config_limit("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=_login_account, methods=["POST"])
 def login():
     """Sign in with e-mail and password."""
     if current_user.is_authenticated:
@@ -67,10 +72,11 @@ def login():
             user = accounts.authenticate(db.session, email, password)
             if user is not None:
                 db.session.commit()  # a rehashed password is kept
-                login_user(user, remember=True)
+                _signed_in(user)
                 return redirect(_safe_next(request.args.get("next")))
             error = _("E-mail or password is wrong.")
-    return render("auth/login.html", values=values, error=error, status=422 if error else 200)
+    return render("auth/login.html", values=values, error=error, next_target=redirects.local_path(request.args.get("next")),
+                  status=422 if error else 200)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -101,7 +107,7 @@ def register():
             errors = {"email": _not_created()}
         else:
             db.session.commit()
-            login_user(result.user, remember=True)
+            _signed_in(result.user)
             flash(_("Welcome to Touchbase! Add your first customers to get started."))
             return redirect(url_for("customers.new"))
     return render(
@@ -158,7 +164,7 @@ def join(token: str):
             errors = {"email": _not_created()}
         else:
             db.session.commit()
-            login_user(user, remember=True)
+            _signed_in(user)
             flash(_("Welcome to %(team)s! Add your first customers to get started.", team=team_name))
             return redirect(url_for("customers.new"))
     return render("auth/join.html", team_name=team_name, token=token, signed_in=False, values=values,

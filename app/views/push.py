@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from .. import clock
 from ..push import outbox, vapid
-from ..extensions import db
+from ..extensions import config_limit, db, limiter, user_or_address
 from ..htmx import is_partial, render
 from ..operations import Invalid
 from ..operations import push as push_ops
@@ -73,6 +73,7 @@ def index():
 
 @bp.post("/test")
 @login_required
+@limiter.limit(config_limit("PUSH_TEST_RATE_LIMIT"), key_func=user_or_address)
 def test():
     """Send a test push to all of the user's devices right away."""
     report = outbox.send_test(
@@ -83,7 +84,7 @@ def test():
         message = _("Test push sent. It should appear in a moment.")
     elif not push_ops.list_devices(db.session, current_user):
         message = _("No device to send to. Turn on reminders on this device first.")
-    elif report.retried:
+    elif report.retried or report.pending:
         message = _("The push service is busy. We will try again in a minute.")
     else:
         message = _("The test push could not be delivered.")

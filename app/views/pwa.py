@@ -18,7 +18,7 @@ from .. import assets, clock
 from ..operations import push as push_ops
 from ..push import sender
 from ..extensions import csrf, db
-from ..web import api_error
+from ..web import BadBody, api_error, json_object
 
 bp = Blueprint("pwa", __name__)
 
@@ -202,9 +202,10 @@ def push_opened():
     The service worker cannot read the page's CSRF token, so the notification carries a signature
     of its own id: only the device the push was delivered to can report its open.
     """
-    data = request.get_json(force=True, silent=True)
-    if not isinstance(data, dict):
-        return api_error(400, "bad_request", _("The body must be a JSON object."))
+    try:
+        data = json_object()
+    except BadBody as exc:
+        return api_error(400, "bad_request", exc.message)
     notification_id, signature = data.get("id"), data.get("sig")
     if (
         not isinstance(notification_id, int)

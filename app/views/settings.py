@@ -8,6 +8,7 @@ from babel.dates import get_day_names
 from flask import Blueprint, request, url_for
 from flask_babel import format_time, get_locale, refresh
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user
 
 from .. import clock
@@ -100,15 +101,22 @@ def password():
     user = current_user._get_current_object()
     form = request.form
 
-    def done(_result):
-        login_user(user, remember=True)  # the session token changed: carry this session over
-        return forms.answered(_("Password changed. You were signed out on all other devices."),
-                              url_for("settings.index"))
+    revoke = form.get("revoke_tokens") in ("1", "on", "true")
 
-    return forms.save(
-        lambda: accounts.change_password(db.session, user, current=form.get("current_password", ""),
-                                         new=form.get("new_password", ""), confirm=form.get("confirm_password", "")),
-        invalid=lambda errors: _page(status=422, password_errors=errors), done=done)
+    def change():
+        accounts.change_password(db.session, user, current=form.get("current_password", ""),
+                                 new=form.get("new_password", ""), confirm=form.get("confirm_password", ""))
+        return tokens.revoke_all_tokens(db.session, user, now=clock.now()) if revoke else 0
+
+    def done(revoked: int):
+        login_user(user, remember=True)  # the session token changed: carry this session over
+        message = _("Password changed. You were signed out on all other devices.")
+        if revoke:
+            message += " " + ngettext("%(num)d access token was revoked.", "%(num)d access tokens were revoked.",
+                                      revoked)
+        return forms.answered(message, url_for("settings.index"))
+
+    return forms.save(change, invalid=lambda errors: _page(status=422, password_errors=errors), done=done)
 
 
 @bp.post("/tokens")

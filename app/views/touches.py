@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from .. import clock
+from .. import clock, redirects
 from ..extensions import db
 from ..htmx import fragment, is_partial, removed, render, trigger
 from ..labels import kind_icon, kind_label
@@ -24,10 +24,8 @@ RECENT_LIMIT = 50
 
 
 def safe_next(target: str | None, default: str | None = None) -> str:
-    """Return *target* when it is a path on this site, else *default* (the Today page)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default or url_for("today.index")
+    """Return *target* when it is a path on this site (``redirects.local_path``), else *default* (Today)."""
+    return redirects.local_path(target) or default or url_for("today.index")
 
 
 def _days_back(raw: str | None) -> object:

@@ -190,3 +190,32 @@ def _revision_triggers() -> set[str]:
         else:
             found = conn.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
         return {name for name in found if name.startswith("page_revision")}
+
+
+def test_upgrade_repairs_zones_babel_cannot_use_and_emails_not_in_nfc(empty_database_url):
+    import unicodedata
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    at = "2026-12-01 12:00:00"
+    nfd = unicodedata.normalize("NFD", "jürgen@example.com")
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"), revision="b8d2e6f4a1c3")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO organization (id, name, created_at) VALUES (1, 'Acme', :at)"), {"at": at})
+            for user_id, email, zone in ((1, nfd, "Factory"), (2, "a@example.com", "localtime"),
+                                         (3, "b@example.com", "Europe/Berlin")):
+                conn.execute(text(
+                    'INSERT INTO "user" (id, organization_id, email, name, password_hash, role, session_token, '
+                    "timezone, daily_goal, day_start_hour, evening_hour, quiet_start_hour, quiet_end_hour, "
+                    "created_at) VALUES (:id, 1, :email, 'U', 'x', 'rep', 't', :zone, 3, 3, 18, 21, 8, :at)"),
+                    {"id": user_id, "email": email, "zone": zone, "at": at})
+        upgrade(directory=str(ROOT / "migrations"), revision="d4c7a9e2f1b6")
+        with db.engine.connect() as conn:
+            rows = conn.execute(text('SELECT email, timezone FROM "user" ORDER BY id')).all()
+        assert [tuple(row) for row in rows] == [
+            ("jürgen@example.com", "UTC"), ("a@example.com", "UTC"), ("b@example.com", "Europe/Berlin")]
+        with db.engine.begin() as conn:
+            conn.execute(text('DELETE FROM "user"'))
+            conn.execute(text("DELETE FROM organization"))
+        downgrade(directory=str(ROOT / "migrations"), revision="base")
+        db.engine.dispose()

@@ -48,6 +48,7 @@ def test_production_never_starts_the_dev_scheduler_or_any_thread(tmp_path):
     app = create_app({
         "ENV": "production", "SECRET_KEY": "s" * 32, "VAPID_PRIVATE_KEY": vapid.new_private_key_pem(),
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite'}", "SCHEDULER_ENABLED": True,
+        "RATELIMIT_SINGLE_PROCESS": True,
     })
     assert scheduler._EXTENSION not in app.extensions
     for thread in set(threading.enumerate()) - before:

@@ -64,15 +64,18 @@ def test_subscribe_201_then_200_for_the_same_endpoint(client, session, rep, toke
     assert "Android 15" in stored.user_agent and stored.created_at == NOW
 
 
-def test_the_same_endpoint_moves_to_whoever_subscribes_it(client, session, make_user, rep, token):
-    call(client, "POST", "/push/subscriptions", token=token, json={"endpoint": FCM, "keys": keys()})
+def test_the_same_browser_moves_to_whoever_signs_in_on_it(client, session, make_user, rep, token):
+    browser = keys()
+    call(client, "POST", "/push/subscriptions", token=token, json={"endpoint": FCM, "keys": browser})
     other = make_user(team=None)
     from app.operations import tokens
 
     other_token = tokens.create_token(session, other, name="x", now=NOW).plaintext
     session.commit()
-    moved = call(client, "POST", "/push/subscriptions", token=other_token, json={"endpoint": FCM, "keys": keys()})
-    assert moved.status_code == 200
+    refused = call(client, "POST", "/push/subscriptions", token=other_token, json={"endpoint": FCM, "keys": keys()})
+    assert refused.status_code == 409  # the endpoint alone proves nothing
+    moved = call(client, "POST", "/push/subscriptions", token=other_token, json={"endpoint": FCM, "keys": browser})
+    assert moved.status_code == 201
     session.expire_all()
     assert session.scalar(select(PushSubscription.user_id)) == other.id
     # The first user no longer owns it.
@@ -237,7 +240,8 @@ def test_configured_keys_win_and_must_match(app):
 
 
 def test_production_refuses_to_start_without_vapid_keys():
-    settings = {"ENV": "production", "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    settings = {"ENV": "production", "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                "RATELIMIT_SINGLE_PROCESS": True}
     with pytest.raises(RuntimeError, match="VAPID"):
         create_app(settings)
     app = create_app({**settings, "VAPID_PRIVATE_KEY": vapid.new_private_key_pem()})

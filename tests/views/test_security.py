@@ -176,7 +176,7 @@ def production(app, database_url, vapid_pem):
     """An app configured as in production (CSRF and rate limits on), on the test database."""
     prod = create_app({
         "ENV": "production", "SECRET_KEY": "production-secret-for-tests", "SQLALCHEMY_DATABASE_URI": database_url,
-        "VAPID_PRIVATE_KEY": vapid_pem, "TESTING": True,
+        "VAPID_PRIVATE_KEY": vapid_pem, "TESTING": True, "RATELIMIT_SINGLE_PROCESS": True,
     })
     yield prod
     _dispose(prod)

@@ -183,3 +183,35 @@ def test_an_unreachable_redis_lets_sign_in_work_instead_of_failing(make_app, mak
     client = broken.test_client()
     assert client.post("/login", data={"email": user.email, "password": "wrong password"}).status_code == 422
     assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+
+
+def test_guessing_one_accounts_password_from_many_addresses_is_limited(make_app, make_user, session):
+    user = make_user()
+    session.commit()
+    limited = make_app(LOGIN_RATE_LIMIT="100 per minute", LOGIN_ACCOUNT_RATE_LIMIT="3 per minute")
+    client = limited.test_client()
+
+    def attempt(email: str, address: str) -> int:
+        return client.post("/login", data={"email": email, "password": "wrong password"},
+                           environ_base={"REMOTE_ADDR": address}).status_code
+
+    assert [attempt(user.email, f"10.0.0.{n}") for n in range(3)] == [422, 422, 422]
+    assert attempt(user.email.upper(), "10.0.0.9") == 429  # the same account, however it is spelt
+    assert attempt("someone.else@example.com", "10.0.0.9") == 422
+
+
+@pytest.mark.parametrize("storage", [None, "memory://"])
+def test_production_refuses_per_process_limits(database_url, storage):
+    from app.push import vapid
+
+    settings = {"ENV": "production", "SECRET_KEY": "s" * 32, "SQLALCHEMY_DATABASE_URI": database_url,
+                "VAPID_PRIVATE_KEY": vapid.new_private_key_pem()}
+    if storage:
+        settings["RATELIMIT_STORAGE_URI"] = storage
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
+        create_app(settings)
+    shared = create_app({**settings, "RATELIMIT_STORAGE_URI": REDIS_URL})
+    single = create_app({**settings, "RATELIMIT_SINGLE_PROCESS": True})
+    for made in (shared, single):
+        with made.app_context():
+            db.engine.dispose()

@@ -96,7 +96,7 @@ def test_a_coach_adds_with_htmx_and_gets_the_section(client, login, coach, sessi
 @pytest.mark.parametrize("headers", [{}, HX])
 def test_bad_input_gets_422_with_messages(client, login, coach, session, headers):
     login(coach)
-    response = client.post("/team/holidays", data=holiday("", "2026-12-02\x00", "2026-12-01"), headers=headers)
+    response = client.post("/team/holidays", data=holiday("", "2026-12-02x", "2026-12-01"), headers=headers)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert ("<html" in html) == (not headers)
