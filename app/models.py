@@ -258,6 +258,7 @@ class FollowUp(db.Model):
 
     customer: Mapped[Customer] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
 
     @hybrid_property
     def is_open(self) -> bool:
