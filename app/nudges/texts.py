@@ -15,10 +15,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Sequence
 
-from flask import current_app
 from flask_babel import force_locale, gettext, ngettext, npgettext
 
 from .. import ideas
+from ..i18n import language
 from ..push.outbox import Push
 from .model import Nudge, NudgeKind
 from .rules import MAX_LISTED
@@ -127,12 +127,6 @@ TEMPLATES: dict[str, tuple[tuple[str, str], ...]] = {
          N_("Push notifications are set up on this device.")),
     ),
 }
-
-
-def language(locale: str | None) -> str:
-    """Return the catalogue language for a rep's *locale* setting: its prefix when the app has it, else English."""
-    prefix = (locale or "en")[:2].lower()
-    return prefix if prefix in current_app.config["LANGUAGES"] else "en"
 
 
 def render(nudge: Nudge) -> Push:
