@@ -314,6 +314,24 @@ def test_a_touch_from_the_api(app, device, rep, customers, session):
     assert "Touched today" in _current(device, before)
 
 
+def test_a_follow_up_from_the_api(app, device, rep, customers, session):
+    before = _kept(device)
+    token = tokens.create_token(session, rep, name="phone", now=NOW).plaintext
+    session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    with app.app_context():
+        response = app.test_client().post("/api/v1/follow-ups", headers=headers,
+                                          json={"customer_id": customers[1].id, "due_day": "2026-11-27"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    page = _current(device, before)
+    assert "Planned: a touch · due today" in page
+    with app.app_context():
+        dropped = app.test_client().delete(f"/api/v1/follow-ups/{response.get_json()['follow_up']['id']}",
+                                           headers=headers)
+    assert dropped.status_code == 204
+    assert "Planned:" not in _current(device, page)
+
+
 def test_editing_renaming_and_pausing_a_customer(device, customers):
     before = _kept(device)
     response = device.post(f"/customers/{customers[0].id}/edit", data={
