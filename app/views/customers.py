@@ -331,12 +331,13 @@ def import_confirm():
 @bp.get("/export.csv")
 @login_required
 def export():
-    """Download the visible active customers as CSV (UTF-8 with BOM, safe to open in Excel)."""
+    """Download the visible active customers as CSV (UTF-8 with BOM, safe to open in Excel), with the next planned touch."""
     today = current_user.today(clock.now())
     rows = customers_q.customer_rows(db.session, current_user, today=today)
     # German Excel splits on semicolons; the importer reads both.
     delimiter = ";" if str(get_locale() or "").startswith("de") else ","
-    body = csv_io.export_csv((csv_io.export_record(r.customer, r.warmth) for r in rows), delimiter=delimiter)
+    body = csv_io.export_csv((csv_io.export_record(r.customer, r.warmth, r.follow_up) for r in rows),
+                             delimiter=delimiter)
     response = Response(body.encode("utf-8"), mimetype="text/csv")
     filename = f"touchbase-customers-{today.isoformat()}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
