@@ -136,7 +136,8 @@ def detail(customer_id: int):
 def _detail(customer: Customer, *, part: str | None = None, status: int = 200, **follow_up):
     """Render the customer page, or its block *part* for htmx; *follow_up* fills the next-touch widget."""
     today = current_user.today(clock.now())
-    part = part if part in DETAIL_PARTS else None
+    # A plain GET of the same URL always gets the whole page.
+    part = part if part in DETAIL_PARTS and is_partial() else None
     context: dict = {"customer": customer, "today": today}
     if part in (None, "status"):
         context.update(row=common_q.customer_row(customer, today), tier_default=TIER_CADENCE[customer.tier.value])

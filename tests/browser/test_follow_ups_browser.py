@@ -1,5 +1,6 @@
 """Follow-ups in a real browser at phone size: plan the next touch, see it first on Today, a touch does it; move, drop."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,8 @@ from app.models import FollowUp
 from .helpers import playwright_expect, sign_in
 
 pytestmark = pytest.mark.browser
+
+FEED_ADDRESS = re.compile(r"^http://127\.0\.0\.1:\d+/calendar/[A-Za-z0-9_-]{40,}\.ics$")
 
 
 def test_plan_for_today_see_it_first_on_today_then_a_touch_does_it(page, session, make_user, make_customer):
@@ -101,3 +104,33 @@ def test_plan_with_a_quick_pick_move_and_drop_without_reload(page, session, make
     session.rollback()
     [row] = session.scalars(select(FollowUp)).all()
     assert row.dropped_at is not None and row.due_day == moved_to
+
+
+def test_make_subscribe_and_turn_off_the_calendar_feed(page, session, make_user, make_customer):
+    expect = playwright_expect()
+    rep = make_user(name="Rita Rep", email="rita3@example.com")
+    customer = make_customer(rep, "Weber Druck")
+    session.commit()
+    sign_in(page, rep.email)
+    page.goto(f"/customers/{customer.id}")
+    page.get_by_test_id("next-touch").locator('button[data-pick="next_week"]').click()
+    expect(page.get_by_test_id("planned-touch")).to_be_visible()
+
+    page.goto("/settings/")
+    page.evaluate("window.__noReload = 'still here'")
+    section = page.get_by_test_id("calendar-settings")
+    section.get_by_role("button", name="Make a calendar address").click()
+    address = page.locator("#calendar-url-value")
+    expect(address).to_have_value(FEED_ADDRESS)
+    url = address.input_value()
+    subscribe = page.get_by_role("link", name="Subscribe on this device")
+    expect(subscribe).to_have_attribute("href", "webcal://" + url.split("://", 1)[1])
+    fetched = page.request.get(url)
+    assert fetched.status == 200 and fetched.headers["content-type"].startswith("text/calendar")
+    assert "SUMMARY:Get in touch with Weber Druck" in fetched.text()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("calendar-settings").get_by_role("button", name="Turn off").click()
+    expect(page.get_by_test_id("calendar-settings")).to_contain_text("Calendar feed turned off.")
+    assert page.request.get(url).status == 404
+    assert page.evaluate("window.__noReload") == "still here"

@@ -130,6 +130,12 @@ def test_the_widget_fragment_after_a_touch_shows_it_done(client, login, session,
     assert fragment.lstrip().startswith('<section id="next-touch"') and "Nothing planned yet" in fragment
 
 
+def test_the_widgets_url_without_htmx_is_the_whole_page(client, login, session, rep, customer):
+    login(rep)
+    page = client.get(f"/customers/{customer.id}?part=follow_up").get_data(as_text=True)
+    assert page.startswith("<!doctype html>") and 'data-testid="next-touch"' in page and "Timeline" in page
+
+
 def test_a_coach_plans_for_the_reps_customer_and_the_rep_sees_who(client, login, session, make_user, rep, customer):
     coach = make_user(team=rep.team, role=Role.coach, name="Cora Coach")
     login(coach)
