@@ -45,6 +45,9 @@ class Defaults:
     REGISTER_RATE_LIMIT = "5 per minute; 20 per hour"  # per client address
     TOKEN_RATE_LIMIT = "10 per minute; 50 per day"  # nosec B105  # a rate limit: API tokens made, per user
     INVITE_RATE_LIMIT = "10 per minute; 100 per day"  # invite links made, per coach
+    # Calendar feeds: per feed (a calendar app polls every hour or so) and per client address.
+    CALENDAR_RATE_LIMIT = "6 per minute; 120 per hour"
+    CALENDAR_ADDRESS_RATE_LIMIT = "300 per minute"
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none).
     TRUSTED_PROXIES = 0
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024

@@ -29,6 +29,15 @@ def select_locale() -> str | None:
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
+def language(locale: str | None) -> str:
+    """Return the catalogue language for a user's *locale* setting outside a request (a push, a feed).
+
+    Its prefix when the app has that language (``de-CH`` is German), else English.
+    """
+    prefix = (locale or "en")[:2].lower()
+    return prefix if prefix in current_app.config["LANGUAGES"] else "en"
+
+
 def select_timezone() -> str | None:
     """Format dates in the user's own time zone (a zone the stack does not know: the default, UTC)."""
     if current_user and current_user.is_authenticated and clock.is_valid_zone(current_user.timezone):

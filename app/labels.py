@@ -1,8 +1,11 @@
-"""Translated labels and icons for kinds, warmth and tiers."""
+"""Translated labels and icons for kinds, warmth and tiers, and when a follow-up is due."""
 
+from datetime import date
+
+from flask_babel import format_date, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
-from . import i18n
+from . import follow_ups, i18n
 from .kinds import TouchKind
 from .warmth import Warmth
 
@@ -76,3 +79,15 @@ def kind_choices() -> tuple[tuple[str, str, str], ...]:
 def warmth_label(warmth: str) -> str:
     """Return the translated text of a warmth status."""
     return _labels()[1][Warmth(warmth)]
+
+
+def follow_up_when(due_day: date, today: date) -> str:
+    """Say when a follow-up is due, seen on *today*: "due today", "2 days overdue", "tomorrow", "Tue, 1 Dec"."""
+    overdue = follow_ups.days_overdue(due_day, today=today)
+    if overdue:
+        return ngettext("%(num)d day overdue", "%(num)d days overdue", overdue)
+    if due_day == today:
+        return gettext("due today")
+    if due_day == follow_ups.tomorrow(today):
+        return gettext("tomorrow")
+    return format_date(due_day, "EEE, d MMM" if due_day.year == today.year else "EEE, d MMM y")

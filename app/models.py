@@ -18,6 +18,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -217,6 +219,68 @@ class Touch(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     customer: Mapped[Customer] = relationship()
+    user: Mapped[User] = relationship()
+
+
+# A follow-up is open while neither done nor dropped; the partial unique index keeps one open per customer.
+FOLLOW_UP_OPEN = "done_at IS NULL AND dropped_at IS NULL"
+
+
+class FollowUp(db.Model):
+    """A planned next touch with a customer: a local day, and optionally a kind and a note.
+
+    It is for the customer's owner (``user_id``), made by the rep or a coach who sees the
+    customer (``created_by_id``). At most one per customer is open (neither done nor dropped):
+    the database holds that with a partial unique index, so two parallel plans cannot make two.
+    The next touch with the customer does it (``done_at``, ``done_touch_id``).
+    """
+
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        Index("uq_follow_up_open_customer", "customer_id", unique=True,
+              sqlite_where=text(FOLLOW_UP_OPEN), postgresql_where=text(FOLLOW_UP_OPEN)),
+        Index("ix_follow_up_user_due", "user_id", "due_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    due_day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[TouchKind | None] = mapped_column(_enum(TouchKind))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_touch_id: Mapped[int | None] = mapped_column(ForeignKey("touch.id"))
+    dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    customer: Mapped[Customer] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+
+    @hybrid_property
+    def is_open(self) -> bool:
+        """Tell whether the follow-up is still planned: neither done nor dropped (also in SQL)."""
+        return self.done_at is None and self.dropped_at is None
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return and_(cls.done_at.is_(None), cls.dropped_at.is_(None))
+
+
+class CalendarFeed(db.Model):
+    """A user's secret calendar feed address; only the hash of its token is stored (one per user)."""
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
     user: Mapped[User] = relationship()
 
 

@@ -7,6 +7,7 @@ so the document cannot drift from the code. The text is for developers and stays
 from __future__ import annotations
 
 from .badges import BADGES
+from .follow_ups import MAX_AHEAD_DAYS, MAX_NOTE as MAX_FOLLOW_UP_NOTE
 from .kinds import Direction, Role, Tier, TouchKind
 from .points import Reason
 from .operations.customers import MAX_NOTES
@@ -109,11 +110,68 @@ def _schemas() -> dict:
             "warmth": _ref("Warmth"),
             "days_since": {"type": "integer", "description": "Days since the last touch, or since creation."},
             "archived": {"type": "boolean"},
+            "next_follow_up": {
+                "oneOf": [_ref("NextFollowUp"), {"type": "null"}],
+                "description": "The next planned touch (the customer's open follow-up), if any.",
+            },
         },
         "required": [
             "id", "name", "company", "tier", "cadence_days", "last_touch_day", "warmth", "days_since", "archived",
+            "next_follow_up",
         ],
         "additionalProperties": False,
+    }
+    day_rule = (f"A local day of the rep who owns the customer: from their today up to {MAX_AHEAD_DAYS} days "
+                "ahead; an earlier day is refused (422, \"a date in the past\").")
+    follow_up_kind = {"oneOf": [_ref("TouchKind"), {"type": "null"}], "description": "The kind planned, or none."}
+    follow_up_note = _nullable({"type": "string", "description": (
+        f"At most {MAX_FOLLOW_UP_NOTE} characters after trimming; a longer note is refused (422), never cut.")})
+    follow_up = {
+        "type": "object",
+        "description": "A planned next touch with a customer, for the rep who owns it.",
+        "properties": {
+            "id": {"type": "integer"},
+            "customer_id": {"type": "integer"},
+            "customer_name": {"type": "string"},
+            "user_id": {"type": "integer", "description": "The rep it is planned for: the customer's owner."},
+            "created_by_id": {"type": "integer", "description": "Who planned it: the rep, or a coach."},
+            "due_day": {"type": "string", "format": "date"},
+            "kind": follow_up_kind,
+            "note": _nullable({"type": "string"}),
+            "status": {"type": "string", "enum": ["open", "done", "dropped"],
+                       "description": "`done` by the next touch with the customer, or `dropped`."},
+            "due": {"type": "boolean", "description": "Open, and its day is the rep's today or earlier."},
+            "days_overdue": {"type": "integer", "minimum": 0},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": ["string", "null"], "format": "date-time"},
+            "done_at": {"type": ["string", "null"], "format": "date-time"},
+            "done_touch_id": {"type": ["integer", "null"], "description": "The touch that did it."},
+            "dropped_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+        "required": [
+            "id", "customer_id", "customer_name", "user_id", "created_by_id", "due_day", "kind", "note", "status",
+            "due", "days_overdue", "created_at", "updated_at", "done_at", "done_touch_id", "dropped_at",
+        ],
+        "additionalProperties": False,
+    }
+    follow_up_input = {
+        "type": "object",
+        "properties": {
+            "customer_id": {"type": "integer", "description": "A customer the user may see, not archived."},
+            "due_day": {"type": "string", "format": "date", "description": day_rule},
+            "kind": follow_up_kind,
+            "note": follow_up_note,
+        },
+        "required": ["customer_id", "due_day"],
+    }
+    follow_up_patch = {
+        "type": "object",
+        "description": "The fields to change; those left out stay as they are.",
+        "properties": {
+            "due_day": {"type": "string", "format": "date", "description": day_rule},
+            "kind": follow_up_kind,
+            "note": follow_up_note,
+        },
     }
     customer_input = {
         "type": "object",
@@ -236,6 +294,31 @@ def _schemas() -> dict:
             "additionalProperties": False,
         },
         "Customer": customer,
+        "NextFollowUp": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "due_day": {"type": "string", "format": "date"},
+                "kind": follow_up_kind,
+            },
+            "required": ["id", "due_day", "kind"],
+            "additionalProperties": False,
+        },
+        "FollowUp": follow_up,
+        "FollowUpInput": follow_up_input,
+        "FollowUpPatch": follow_up_patch,
+        "FollowUpResult": {
+            "type": "object",
+            "properties": {"follow_up": _ref("FollowUp")},
+            "required": ["follow_up"],
+            "additionalProperties": False,
+        },
+        "FollowUpList": {
+            "type": "object",
+            "properties": {"follow_ups": {"type": "array", "items": _ref("FollowUp")}},
+            "required": ["follow_ups"],
+            "additionalProperties": False,
+        },
         "CustomerInput": customer_input,
         "CustomerResult": {
             "type": "object",
@@ -318,6 +401,7 @@ def _schemas() -> dict:
 
 
 READ = [{"bearerAuth": []}, {"sessionCookie": []}]
+FOLLOW_UP_ID = [{"name": "follow_up_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 WRITE = [{"bearerAuth": []}, {"sessionCookie": [], "csrfHeader": []}]
 
 
@@ -388,6 +472,78 @@ def _paths() -> dict:
                 },
             }
         },
+        "/follow-ups": {
+            "get": {
+                "operationId": "listFollowUps",
+                "summary": "The caller's open follow-ups of active customers, earliest first",
+                "security": READ,
+                "parameters": [
+                    {"name": "filter", "in": "query", "required": False,
+                     "description": "`open` (default): every open one; `due`: those due on the caller's today or overdue.",
+                     "schema": {"type": "string", "enum": ["open", "due"]}},
+                ],
+                "responses": {
+                    "200": _json(_ref("FollowUpList"), "The follow-ups."),
+                    "401": _error("Unauthorized"),
+                    "422": _error("Invalid"),
+                },
+            },
+            "post": {
+                "operationId": "planFollowUp",
+                "summary": "Plan the next touch with a customer (a customer has at most one open: planning moves it)",
+                "security": WRITE,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("FollowUpInput")}}},
+                "responses": {
+                    "201": _json(_ref("FollowUpResult"), "Planned: a new follow-up."),
+                    "200": _json(_ref("FollowUpResult"), "The customer's open follow-up was moved to these values."),
+                    "400": _error("BadRequest"),
+                    "401": _error("Unauthorized"),
+                    "404": _error("NotFound"),
+                    "422": _error("Invalid"),
+                },
+            },
+        },
+        "/follow-ups/{follow_up_id}": {
+            "get": {
+                "operationId": "getFollowUp",
+                "parameters": FOLLOW_UP_ID,
+                "summary": "One follow-up of a customer the user may see, open, done or dropped",
+                "security": READ,
+                "responses": {
+                    "200": _json(_ref("FollowUpResult"), "The follow-up."),
+                    "401": _error("Unauthorized"),
+                    "404": _error("NotFound"),
+                },
+            },
+            "patch": {
+                "operationId": "moveFollowUp",
+                "parameters": FOLLOW_UP_ID,
+                "summary": "Move an open follow-up: change its day, kind or note",
+                "security": WRITE,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("FollowUpPatch")}}},
+                "responses": {
+                    "200": _json(_ref("FollowUpResult"), "The moved follow-up."),
+                    "400": _error("BadRequest"),
+                    "401": _error("Unauthorized"),
+                    "404": _error("NotFound"),
+                    "409": _error("Conflict"),
+                    "422": _error("Invalid"),
+                },
+            },
+            "delete": {
+                "operationId": "dropFollowUp",
+                "parameters": FOLLOW_UP_ID,
+                "summary": "Drop an open follow-up",
+                "security": WRITE,
+                "responses": {
+                    "204": {"description": "Dropped: nothing is planned with the customer any more."},
+                    "400": _error("BadRequest"),
+                    "401": _error("Unauthorized"),
+                    "404": _error("NotFound"),
+                    "409": _error("Conflict"),
+                },
+            },
+        },
         "/push/subscriptions": {
             "post": {
                 "operationId": "savePushSubscription",
@@ -444,7 +600,7 @@ def _responses() -> dict:
         "BadRequest": _json(error, "The body is not a JSON object, or the CSRF token is missing (code `csrf`)."),
         "Unauthorized": _json(error, "Not signed in, or the access token is invalid or revoked."),
         "NotFound": _json(error, "No such object, or one the user may not see."),
-        "Conflict": _json(error, "The request conflicts with the current state."),
+        "Conflict": _json(error, "The request conflicts with the current state (e.g. the follow-up is already done or dropped)."),
         "Invalid": _json(error, "A field is invalid; `fields` says which and why."),
     }
 
@@ -457,7 +613,7 @@ def document(*, session_cookie: str = "session") -> dict:
             "title": "Touchbase API",
             "version": VERSION,
             "description": (
-                "Log touches, read your streak and your customers. Authenticate with a personal access "
+                "Log touches, read your streak and your customers, plan the next touch. Authenticate with a personal access "
                 "token (`Authorization: Bearer tb_...`, made in the settings or with `flask tokens create "
                 "EMAIL`), or from the browser with the session cookie plus the `X-CSRFToken` header on "
                 'writes. Errors are `{"error": {"code", "message", "fields"?}}` with 400, 401, 404, 409 '

@@ -5,7 +5,7 @@ costs a 304 while nothing on it changed. One ORM hook raises it, in the flush of
 itself, for the users a changed row shows on:
 
 - the rep's own rows: touches, customers owned (old and new owner), the kept streak, away
-  periods, points;
+  periods, points, follow-ups planned for the rep (old and new rep);
 - a team's row (crisis banner, tightened cadences) and its holidays: every member;
 - a customer's new name: everyone whose recent touches list it (a customer can change owner);
 - the user row itself (goal, time zone, language, workdays, team).
@@ -23,11 +23,11 @@ from __future__ import annotations
 from sqlalchemy import event, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from .models import AwayPeriod, Customer, PointsEntry, StreakState, Team, TeamHoliday, Touch, User
+from .models import AwayPeriod, Customer, FollowUp, PointsEntry, StreakState, Team, TeamHoliday, Touch, User
 
 # Rows whose user column says on whose page they are.
 _OWN_ROWS = {Touch: "user_id", Customer: "owner_id", StreakState: "user_id", AwayPeriod: "user_id",
-             PointsEntry: "user_id"}
+             PointsEntry: "user_id", FollowUp: "user_id"}
 _NOT_SHOWN = frozenset({"page_revision", "push_ignored_in_a_row", "push_last_opened_at"})
 
 

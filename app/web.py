@@ -222,6 +222,7 @@ def init_app(app: Flask) -> None:
         kind_icon=labels.kind_icon,
         kind_choices=labels.kind_choices,
         warmth_label=labels.warmth_label,
+        follow_up_when=labels.follow_up_when,
         touch_kinds=labels.KINDS,
         get_locale=get_locale,
     )

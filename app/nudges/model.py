@@ -22,6 +22,14 @@ class QuietCustomer(NamedTuple):
     days_since: int
 
 
+class DueFollowUp(NamedTuple):
+    """A follow-up of the rep due today or overdue; a plain ``(customer id, name, days overdue)`` row works too."""
+
+    customer_id: int
+    name: str
+    days_overdue: int
+
+
 class TeamWeek(NamedTuple):
     """A coach's team last week: what the Monday summary reports."""
 
@@ -54,7 +62,9 @@ class RepSnapshot:
     about the last 10 days), ``away_days`` (away local days of the same span, so that
     pipeline-quiet skips a vacation), ``ignored_in_a_row`` (consecutive pushes not opened),
     ``last_weekly_summary_day``.
-    Content: ``quiet_customers`` (most urgent first), ``warming_count``, ``new_badges``
+    Content: ``quiet_customers`` (most urgent first), ``due_follow_ups`` (planned next touches
+    due today or overdue, the longest overdue first; beyond the first few, nameless stand-ins
+    that are only counted), ``warming_count``, ``new_badges``
     (``(code, name)`` not yet announced), ``finished_challenges`` (``(id, title)`` not yet
     announced), ``quiet_reps`` (coaches only: team reps quiet for some workdays).
     """
@@ -76,6 +86,7 @@ class RepSnapshot:
     active_days: tuple[date, ...] = ()
     away_days: tuple[date, ...] = ()
     quiet_customers: tuple[tuple[int, str, int], ...] = ()
+    due_follow_ups: tuple[tuple[int, str, int], ...] = ()
     warming_count: int = 0
     pushes_today: int = 0
     sent_keys_today: frozenset[str] = field(default_factory=frozenset)

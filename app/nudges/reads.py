@@ -2,8 +2,8 @@
 
 Every read here loads all relevant users at once, never one per rep: the users with their kept
 streak checkpoint and last touch day (query 1), their touches (2), away periods and team
-holidays (3, 4) of the windows, the outbox rows of their todays, and unannounced badges and
-challenge results. The customers' warmth is counted in `snapshot`.
+holidays (3, 4) of the windows, the outbox rows of their todays, unannounced badges and
+challenge results, and the follow-ups due. The customers' warmth is counted in `snapshot`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from ..models import (
     BadgeAward,
     Challenge,
     ChallengeResult,
+    Customer,
+    FollowUp,
     Notification,
     PushSubscription,
     StreakState,
@@ -277,3 +279,20 @@ def load_challenges(session: Session, subscribed, *, at: datetime, since: dateti
     return found
 
 
+def load_follow_ups(session: Session, subscribed, *, max_today: date):
+    """Query 10: the open follow-ups of active customers due by the latest today, the longest overdue first.
+
+    Each rep keeps those due by their own today (``snapshot`` filters): a day later in another
+    zone is not due yet.
+    """
+    stmt = (
+        select(FollowUp.user_id, FollowUp.customer_id, Customer.name, FollowUp.due_day)
+        .join(Customer, Customer.id == FollowUp.customer_id)
+        .where(FollowUp.user_id.in_(subscribed), FollowUp.is_open, FollowUp.due_day <= max_today,
+               Customer.archived_at.is_(None))
+        .order_by(FollowUp.user_id, FollowUp.due_day, func.lower(Customer.name), FollowUp.id)
+    )
+    found: dict[int, list[tuple[int, str, date]]] = defaultdict(list)
+    for user_id, customer_id, name, due_day in plain_rows(session, stmt):
+        found[user_id].append((customer_id, name, due_day))
+    return found

@@ -29,8 +29,8 @@ Rules, applied in this order (every hour below is the rep's wall-clock hour in t
 6. **Kinds**: a kind the rep switched off (not in ``enabled_kinds``) is never due.
 
 Per kind (the rule's own docstring below has the details): streak at risk in the evening of a
-workday; quiet digest in the morning window of a workday; pipeline quiet and coach alert from
-the morning to the evening of a workday; badge and challenge pushes at any time of any day
+workday; quiet digest (with the follow-ups due) in the morning window of a workday; pipeline
+quiet and coach alert from the morning to the evening of a workday; badge and challenge pushes at any time of any day
 (weekends too: they are news the rep made, not work asked for); the weekly summary in the
 morning window of the week's first workday.
 
@@ -47,7 +47,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 
-from .model import Nudge, NudgeKind, QuietCustomer, QuietRep, RepSnapshot, TeamWeek
+from .model import DueFollowUp, Nudge, NudgeKind, QuietCustomer, QuietRep, RepSnapshot, TeamWeek
 from .moment import Moment, in_quiet_hours, moment
 
 MAX_PER_DAY = 2
@@ -139,19 +139,27 @@ def coach_alert(snapshot: RepSnapshot, m: Moment) -> Nudge | None:
 
 
 def quiet_digest(snapshot: RepSnapshot, m: Moment) -> Nudge | None:
-    """Send one morning digest of the customers going quiet — never one push per customer.
+    """Send one morning digest of the touches planned for today and the customers going quiet — never one push per customer.
 
     Due in the morning window of a workday (from 08:00, or the end of the quiet hours when
-    later, until noon — at least two hours) when at least one customer is quiet. The title
-    names the most urgent one and links to their page; the body lists up to two more and a
-    count of the rest. TTL: until the local day ends.
-    Params: ``customers`` (``(name, days since)``, most urgent first).
+    later, until noon — at least two hours) when at least one follow-up is due (today or
+    overdue) or one customer is quiet. The due follow-ups come first: the title names the
+    longest overdue one and links to their page, the body lists up to `MAX_LISTED` names in
+    all and counts the rest, then counts the quiet customers. Without one due, the title names
+    the most urgent quiet customer and the body lists up to two more and a count of the rest.
+    A customer named as a follow-up is not named again as quiet. TTL: until the local day ends.
+    Params: ``follow_ups`` (``(name, days overdue)``, longest overdue first), ``customers``
+    (``(name, days since)``, most urgent first).
     """
-    customers = [QuietCustomer(*row) for row in snapshot.quiet_customers]
-    if not (customers and m.workday and m.position in m.morning):
+    planned = [DueFollowUp(*row) for row in snapshot.due_follow_ups]
+    named = {p.customer_id for p in planned if p.name}
+    customers = [QuietCustomer(*row) for row in snapshot.quiet_customers if not (row[1] and row[0] in named)]
+    if not ((planned or customers) and m.workday and m.position in m.morning):
         return None
-    params = {"customers": tuple((c.name, c.days_since) for c in customers)}
-    return _nudge(snapshot, m, NudgeKind.quiet_digest, params, url=f"/customers/{customers[0].customer_id}",
+    first = planned[0].customer_id if planned else customers[0].customer_id
+    params = {"follow_ups": tuple((p.name, p.days_overdue) for p in planned),
+              "customers": tuple((c.name, c.days_since) for c in customers)}
+    return _nudge(snapshot, m, NudgeKind.quiet_digest, params, url=f"/customers/{first}",
                   ttl=_until_day_end(m), idea=True)
 
 

@@ -1,10 +1,11 @@
 """The nudge scan: every rep's ``RepSnapshot`` from a constant number of set-based queries.
 
 ``scan(session, at=...)`` is what ``flask nudges run`` (and the dev scheduler) plugs into
-``outbox.run``. It reads the state of every organisation in nine statements — users with their
+``outbox.run``. It reads the state of every organisation in ten statements — users with their
 kept streak checkpoint, recent touches, away periods, team holidays, each rep's quiet and warming
 counts with the most urgent quiet customers (warmth is counted in SQL), today's outbox rows,
-unannounced badges and challenge results — never one query per rep or per customer. Everything
+unannounced badges and challenge results, the follow-ups due — never one query per rep or per
+customer. Everything
 else per rep (the local day, the streak fold after the checkpoint, the coach's quiet radar) is
 computed in Python; ``rules.due`` decides, ``texts.render`` words each due nudge in the rep's
 language, and they go into the outbox in bulk (``outbox.enqueue_many``). Badges and challenge
@@ -34,7 +35,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Float, Integer, and_, bindparam, case, cast, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from .. import badges, clock, streaks
+from .. import badges, clock, follow_ups, streaks
 from ..kinds import Role
 from ..models import BadgeAward, ChallengeResult, Customer, Team, User
 from ..queries import streak as streak_q
@@ -69,6 +70,7 @@ def scan(session: Session, *, at: datetime, dry_run: bool = False) -> int:
     outboxed = reads.load_outbox(session, subscribed, min_today=min_today, max_today=max_today)
     new_badges = reads.load_badges(session, subscribed, since=at - timedelta(days=NEWS_DAYS))
     finished = reads.load_challenges(session, subscribed, at=at, since=at - timedelta(days=NEWS_DAYS))
+    planned = reads.load_follow_ups(session, subscribed, max_today=max_today)
     team_reps: dict[int, list[reads.Rep]] = defaultdict(list)
     for rep in reps.values():
         if rep.role == Role.rep and rep.team_id is not None:
@@ -88,7 +90,8 @@ def scan(session: Session, *, at: datetime, dry_run: bool = False) -> int:
         try:
             snapshot = _snapshot(rep, at, quiet=quiet.get(rep.id, ()), warming=warming.get(rep.id, 0),
                                  outboxed=outboxed.get(rep.id, ()), new_badges=new_badges.get(rep.id, ()),
-                                 finished=finished.get(rep.id, ()), team=team_reps.get(rep.team_id, ()))
+                                 finished=finished.get(rep.id, ()), team=team_reps.get(rep.team_id, ()),
+                                 planned=planned.get(rep.id, ()))
             due.extend(rules.due(snapshot, at))
         except ValueError as exc:  # a broken setting of one user must not stop everyone's nudges
             log.warning("nudge scan skipped user %s: %s", rep.id, exc)
@@ -245,7 +248,18 @@ def _team_week(team: list[reads.Rep], today: date) -> model.TeamWeek:
     return model.TeamWeek(sum(counts.values()), sum(1 for n in counts.values() if n), len(team), silent)
 
 
-def _snapshot(rep: reads.Rep, at: datetime, *, quiet, warming: int, outboxed, new_badges, finished, team) -> model.RepSnapshot:
+def due_follow_ups(planned, today: date) -> tuple[model.DueFollowUp, ...]:
+    """Return the loaded follow-ups due by *today*, the longest overdue first: `TOP_QUIET` named, the rest stand-ins."""
+    due = [(cid, name, follow_ups.days_overdue(day, today=today)) for cid, name, day in planned
+           if follow_ups.is_due(day, today=today)]
+    return tuple(model.DueFollowUp(*row) for row in due[:TOP_QUIET]) + (_UNPLANNED,) * max(0, len(due) - TOP_QUIET)
+
+
+_UNPLANNED = model.DueFollowUp(0, "", 0)  # a due follow-up beyond the named ones: only counted
+
+
+def _snapshot(rep: reads.Rep, at: datetime, *, quiet, warming: int, outboxed, new_badges, finished, team,
+              planned=()) -> model.RepSnapshot:
     """Build one rep's snapshot from the loaded rows (no queries)."""
     today = rep.today
     away = tuple(rep.away)
@@ -284,6 +298,7 @@ def _snapshot(rep: reads.Rep, at: datetime, *, quiet, warming: int, outboxed, ne
         active_days=tuple(d for d in span if d in rep.days),
         away_days=tuple(d for d in span if streaks.is_away(d, rep.away)),
         quiet_customers=tuple(quiet),
+        due_follow_ups=due_follow_ups(planned, today),
         warming_count=warming,
         pushes_today=sum(1 for kind, _key in todays if kind != outbox.TEST_KIND),
         sent_keys_today=frozenset(key for _kind, key in todays),

@@ -15,10 +15,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Sequence
 
-from flask import current_app
 from flask_babel import force_locale, gettext, ngettext, npgettext
 
 from .. import ideas
+from ..i18n import language
 from ..push.outbox import Push
 from .model import Nudge, NudgeKind
 from .rules import MAX_LISTED
@@ -61,6 +61,14 @@ TEMPLATES: dict[str, tuple[tuple[str, str], ...]] = {
          N_("%(days_since)s since your last touch — today is a good day for a sign of life.")),
         (N_("Time for %(name)s?"),
          N_("It has been %(days_since)s. Silence tells a customer they don't matter.")),
+    ),
+    "follow_up_digest": (
+        (N_("Your next touch: %(name)s"),
+         N_("You planned it, and it is %(when)s. A short hello keeps your word.")),
+        (N_("Planned: %(name)s"),
+         N_("It is %(when)s — one touch and it is done.")),
+        (N_("Time for %(name)s"),
+         N_("You planned this touch yourself; it is %(when)s.")),
     ),
     "pipeline_quiet": (
         (N_("Your pipeline has gone quiet"),
@@ -121,12 +129,6 @@ TEMPLATES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def language(locale: str | None) -> str:
-    """Return the catalogue language for a rep's *locale* setting: its prefix when the app has it, else English."""
-    prefix = (locale or "en")[:2].lower()
-    return prefix if prefix in current_app.config["LANGUAGES"] else "en"
-
-
 def render(nudge: Nudge) -> Push:
     """Word *nudge* in the rep's language (inside an app context); return the push to enqueue."""
     with force_locale(language(nudge.locale)):
@@ -180,7 +182,14 @@ def _coach_alert(nudge: Nudge) -> Text:
 
 
 def _quiet_digest(nudge: Nudge) -> Text:
-    (name, days), *rest = nudge.params["customers"]
+    planned = nudge.params.get("follow_ups", ())
+    customers = nudge.params["customers"]
+    if planned:
+        # The rep's own plans first; the quiet customers are only counted after them.
+        (name, overdue), *rest = planned
+        extra = " ".join(part for part in (_also_planned(rest), _going_quiet(len(customers))) if part)
+        return _say(nudge, "follow_up_digest", extra, name=_clip_name(name, NAME_CHARS), when=_due(overdue))
+    (name, days), *rest = customers
     extra = _also_quiet([(other, ngettext("%(num)d day", "%(num)d days", n)) for other, n in rest])
     return _say(nudge, "quiet_digest", extra, name=_clip_name(name, NAME_CHARS), days_since=_days_since(days))
 
@@ -262,6 +271,34 @@ def _also_quiet(items: Sequence[tuple[str, str]]) -> str:
     if len(items) > MAX_LISTED - 1:
         listed.append(_more(len(items) - (MAX_LISTED - 1)))
     return gettext("Also quiet: %(list)s.", list=", ".join(listed))
+
+
+def _due(days_overdue: int) -> str:
+    """Return "due today" or "2 days overdue"."""
+    if days_overdue <= 0:
+        return gettext("due today")
+    return ngettext("%(num)d day overdue", "%(num)d days overdue", days_overdue)
+
+
+def _also_planned(items: Sequence[tuple[str, int]]) -> str:
+    """Return "Also planned: A (due today), B (3 days overdue), +2 more." or "" without items.
+
+    Together with the follow-up of the title, at most `MAX_LISTED` names.
+    """
+    if not items:
+        return ""
+    listed = [gettext("%(name)s (%(count)s)", name=_clip_name(name, LIST_NAME_CHARS), count=_due(overdue))
+              for name, overdue in items[: MAX_LISTED - 1]]
+    if len(items) > MAX_LISTED - 1:
+        listed.append(_more(len(items) - (MAX_LISTED - 1)))
+    return gettext("Also planned: %(list)s.", list=", ".join(listed))
+
+
+def _going_quiet(count: int) -> str:
+    """Return "3 customers are going quiet." or "" for none."""
+    if not count:
+        return ""
+    return ngettext("%(num)d customer is going quiet.", "%(num)d customers are going quiet.", count)
 
 
 def _start_with(customer: tuple[str, int] | None) -> str:

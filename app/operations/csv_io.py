@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Customer, User
+from ..models import Customer, FollowUp, User
 from ..queries import customers as customers_q
 from . import Invalid
 from .customers import CleanCustomer, CustomerInput, clean_customer, new_customer
@@ -21,7 +21,8 @@ from .customers import CleanCustomer, CustomerInput, clean_customer, new_custome
 BOM = "\ufeff"
 IMPORT_FIELDS = ("name", "company", "email", "phone", "tier", "cadence_days", "notes", "paused_until")
 EXPORT_COLUMNS = (
-    "name", "company", "email", "phone", "tier", "cadence_days", "paused_until", "last_touch_day", "warmth", "notes",
+    "name", "company", "email", "phone", "tier", "cadence_days", "paused_until", "last_touch_day", "warmth",
+    "next_touch_day", "next_touch_kind", "notes",
 )
 # Header names, normalised by _header_key (lower case, no spaces, dashes, dots or underscores).
 HEADER_ALIASES = {
@@ -284,8 +285,8 @@ def import_customers(session: Session, *, owner: User, text: str, now: datetime,
     return customers
 
 
-def export_record(customer: Customer, warmth: str) -> dict[str, object]:
-    """Return one export line of *customer* with its *warmth* today."""
+def export_record(customer: Customer, warmth: str, follow_up: FollowUp | None = None) -> dict[str, object]:
+    """Return one export line of *customer* with its *warmth* today and its next planned touch (*follow_up*)."""
     return {
         "name": customer.name,
         "company": customer.company,
@@ -296,6 +297,8 @@ def export_record(customer: Customer, warmth: str) -> dict[str, object]:
         "paused_until": customer.paused_until,
         "last_touch_day": customer.last_touch_day,
         "warmth": str(warmth),
+        "next_touch_day": follow_up.due_day if follow_up else None,
+        "next_touch_kind": follow_up.kind.value if follow_up and follow_up.kind else None,
         "notes": customer.notes,
     }
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..kinds import Tier
 from ..models import Customer, User
 from ..queries import customers as customers_q
+from ..queries import follow_ups as follow_ups_q
 from ..warmth import MAX_CADENCE, MIN_CADENCE, default_cadence
 from . import Invalid, NotFound, id_or_404
 
@@ -240,5 +241,9 @@ def edit_customer_as(
         raise Invalid(errors)
     if owner is not None and owner.id != customer.owner_id:
         customer.owner = owner  # type: ignore[assignment]
+        # The next planned touch goes with the customer to its new owner.
+        follow_up = follow_ups_q.open_for_customer(session, customer.id)
+        if follow_up is not None:
+            follow_up.user = owner  # type: ignore[assignment]
     update_customer(session, customer, data)  # one flush: the page revisions first, then the row
     return customer

@@ -15,7 +15,7 @@ from .. import badges, clock, warmth
 from ..kinds import Direction, TouchKind
 from ..models import Customer, Touch, User
 from ..queries import common as common_q
-from . import Invalid, NotFound, awards, id_or_404, ledger, streak_state
+from . import Invalid, NotFound, awards, follow_ups, id_or_404, ledger, streak_state
 from .customers import get_customer
 
 MAX_NOTE = 2000
@@ -87,6 +87,7 @@ def log_touch(
     The touch counts for the rep's local day at the moment it happened, computed now with the
     rep's current zone. *days_back* (0, 1 or 2) backfills "yesterday" or "2 days ago";
     *occurred_at* (aware, at most 3 days back and 5 minutes ahead) gives the exact instant.
+    It does the customer's open follow-up (``follow_ups.done_by_touch``).
     """
     errors: dict[str, object] = {}
     if client_id is not None and (not isinstance(client_id, str) or not CLIENT_ID.match(client_id)):
@@ -160,6 +161,7 @@ def log_touch(
     if customer.last_touch_day is None or day > customer.last_touch_day:
         customer.last_touch_day = day
     streak_state.changed(session, user, now=now, day=day)
+    follow_ups.done_by_touch(session, touch, now=now)
     scored = ledger.record(session, touch, now=now)
     earned = awards.award(session, user, now=now, touch_id=touch.id)
     return LoggedTouch(touch, created=True, points=scored, badges=tuple(earned))
@@ -233,13 +235,15 @@ def award_after_edit(session: Session, touch: Touch, *, now: datetime) -> list[b
 def delete_touch(session: Session, touch: Touch, *, now: datetime) -> Touch:
     """Mark a touch deleted; it no longer counts for streaks or warmth, and its points are reversed.
 
-    Badges it helped earn are kept (``app/badges.py``).
+    Badges it helped earn are kept (``app/badges.py``); a follow-up it did is open again
+    (``follow_ups.touch_deleted``).
     """
     touch.deleted_at = now
     session.flush()
     ledger.reverse(session, touch, now=now)
     refresh_last_touch_day(session, touch.customer)
     streak_state.changed(session, touch.user, now=now, day=touch.local_day)
+    follow_ups.touch_deleted(session, touch, now=now)
     return touch
 
 

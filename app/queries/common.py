@@ -8,25 +8,29 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from .. import challenges, warmth
+from .. import challenges, follow_ups, warmth
 from ..kinds import Tier
-from ..models import Customer, Team, User
+from ..models import Customer, FollowUp, Team, User
 
 TIER_ORDER = {Tier.A: 0, Tier.B: 1, Tier.C: 2}
 
 
 @dataclass(frozen=True)
 class CustomerRow:
-    """A customer with its warmth on a given day."""
+    """A customer with its warmth on a given day, and its open follow-up when the read loaded it."""
 
     customer: Customer
     warmth: warmth.Warmth
     days_since: int
     urgency: float
+    follow_up: FollowUp | None = None
+    follow_up_due: bool = False
+    days_overdue: int = 0
 
 
-def customer_row(customer: Customer, today: date, *, crisis: bool | None = None) -> CustomerRow:
-    """Return *customer* with its warmth on *today*.
+def customer_row(customer: Customer, today: date, *, crisis: bool | None = None,
+                 follow_up: FollowUp | None = None) -> CustomerRow:
+    """Return *customer* with its warmth on *today*, and its open *follow-up* (whether due, how overdue).
 
     *crisis*: whether the owner's team is in crisis mode, which tightens the cadence to
     ``challenges.crisis_cadence`` (× 0.7) for warmth and urgency; None looks it up (one query).
@@ -40,6 +44,9 @@ def customer_row(customer: Customer, today: date, *, crisis: bool | None = None)
         warmth=warmth.status(**kwargs, cadence_days=cadence, paused_until=customer.paused_until),
         days_since=warmth.days_since(**kwargs),
         urgency=warmth.urgency(**kwargs, cadence_days=cadence),
+        follow_up=follow_up,
+        follow_up_due=follow_up is not None and follow_ups.is_due(follow_up.due_day, today=today),
+        days_overdue=follow_ups.days_overdue(follow_up.due_day, today=today) if follow_up is not None else 0,
     )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import warmth
-from ..models import Customer, Touch, User
+from ..models import Customer, FollowUp, Touch, User
 from . import common as common_q
 
 
@@ -32,7 +32,7 @@ def customer_rows(
     warmth_filter: str | None = None,
     archived: bool = False,
 ) -> list[common_q.CustomerRow]:
-    """Return the customers *user* sees, most urgent first, optionally searched and filtered.
+    """Return the customers *user* sees, most urgent first, optionally searched and filtered, with their open follow-ups.
 
     Warmth follows crisis mode per owner: a customer whose owner's team is in crisis is
     judged by the tightened cadence.
@@ -49,7 +49,10 @@ def customer_rows(
             )
         )
     in_crisis = common_q.crisis_owner_ids(session, user.organization_id)
-    rows = [common_q.customer_row(c, today, crisis=c.owner_id in in_crisis) for c in session.scalars(stmt)]
+    # One row per customer: at most one follow-up is open (a partial unique index).
+    stmt = stmt.add_columns(FollowUp).outerjoin(FollowUp, and_(FollowUp.customer_id == Customer.id, FollowUp.is_open))
+    rows = [common_q.customer_row(c, today, crisis=c.owner_id in in_crisis, follow_up=f)
+            for c, f in session.execute(stmt)]
     if warmth_filter:
         rows = [r for r in rows if r.warmth == warmth_filter]
     # Most urgent first; paused customers asked for space, so they go last.

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from .. import streaks
-from ..models import Customer, StreakState, Touch, User
+from .. import follow_ups, streaks
+from ..models import Customer, FollowUp, StreakState, Touch, User
 from . import away as away_q
 from . import common as common_q
 from . import points as points_q
@@ -19,9 +19,12 @@ from . import streak as streak_q
 def whom_to_touch(session: Session, user: User, *, today: date, limit: int | None = 5) -> list[common_q.CustomerRow]:
     """Return the rep's customers to touch today.
 
-    Active customers of the rep, not paused, ranked by urgency ``days / cadence_days``, tier A
-    before B before C on ties, customers already touched today last. While the rep's team is
-    in crisis mode, warmth and urgency use the tightened cadence (× 0.7).
+    Active customers of the rep with a follow-up due today or overdue come first, the longest
+    overdue first (``follow_ups.rank``) — listed even while paused, since the rep planned that
+    touch. Then the other active customers that are not paused. Within each, the ranking is by
+    urgency ``days / cadence_days``, tier A before B before C on ties, customers already touched
+    today last. While the rep's team is in crisis mode, warmth and urgency use the tightened
+    cadence (× 0.7).
     """
     return whom_today(session, user, today=today, limit=limit).rows
 
@@ -36,25 +39,32 @@ class Whom:
 
 def whom_today(session: Session, user: User, *, today: date, limit: int | None = 5) -> Whom:
     """Return ``whom_to_touch`` and the rep's count of active customers, from one query."""
-    customers = list(session.scalars(select(Customer).where(
-        Customer.organization_id == user.organization_id,
-        Customer.owner_id == user.id,
-        Customer.archived_at.is_(None),
-    )))
-    waiting = [c for c in customers if c.paused_until is None or c.paused_until < today]
+    # One row per customer: at most one follow-up is open (a partial unique index).
+    customers = session.execute(
+        select(Customer, FollowUp)
+        .outerjoin(FollowUp, and_(FollowUp.customer_id == Customer.id, FollowUp.is_open))
+        .where(
+            Customer.organization_id == user.organization_id,
+            Customer.owner_id == user.id,
+            Customer.archived_at.is_(None),
+        )
+    ).all()
     # The rep's own team decides crisis mode for their own customers; the user loader has
     # loaded the team with the user.
     crisis = user.team_in_crisis
-    rows = [common_q.customer_row(c, today, crisis=crisis) for c in waiting]
-    rows.sort(
+    rows = [common_q.customer_row(c, today, crisis=crisis, follow_up=f) for c, f in customers]
+    waiting = [r for r in rows if r.follow_up_due or r.customer.paused_until is None
+               or r.customer.paused_until < today]
+    waiting.sort(
         key=lambda r: (
+            *follow_ups.rank(r.follow_up.due_day if r.follow_up else None, today=today),
             r.customer.last_touch_day == today,
             -r.urgency,
             common_q.TIER_ORDER[r.customer.tier],
             r.customer.name.lower(),
         )
     )
-    return Whom(rows[:limit], len(customers))
+    return Whom(waiting[:limit], len(customers))
 
 
 def touches_on(session: Session, user: User, day: date) -> int:

@@ -6,10 +6,11 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     """Register every feature's blueprint."""
     from . import api, auth, customers, push, pwa, settings, streak, team, today, touches
-    from . import badges, challenges
+    from . import badges, calendar, challenges
 
     for module in (auth, today, customers, touches, settings, team, streak, push, pwa):
         app.register_blueprint(module.bp)
     app.register_blueprint(challenges.bp)
     app.register_blueprint(badges.bp)
+    app.register_blueprint(calendar.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")

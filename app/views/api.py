@@ -1,4 +1,4 @@
-"""JSON API v1: touches, the signed-in rep, customers; described by ``/api/v1/openapi.json``.
+"""JSON API v1: touches, the signed-in rep, customers, follow-ups; described by ``/api/v1/openapi.json``.
 
 Two ways in: the browser session (Flask-Login) with the ``X-CSRFToken`` header on writes, or a
 personal access token in ``Authorization: Bearer tb_...``, which needs no CSRF token (no
@@ -15,17 +15,19 @@ from flask_babel import gettext as _
 from flask_babel import refresh as refresh_locale
 from flask_login import current_user
 
-from .. import badges, clock, openapi
+from .. import badges, clock, follow_ups, openapi
 from ..extensions import csrf, db, login_manager
-from ..models import Customer, PushSubscription, Touch, User
+from ..models import Customer, FollowUp, PushSubscription, Touch, User
 from ..operations import Conflict, Invalid, NotFound
 from ..operations import awards, ledger
 from ..operations import customers as customer_ops
+from ..operations import follow_ups as follow_up_ops
 from ..operations import push as push_ops
 from ..operations import tokens as token_ops
 from ..operations import touches as touch_ops
 from ..queries import common as common_q
 from ..queries import customers as customers_q
+from ..queries import follow_ups as follow_ups_q
 from ..queries import points as points_q
 from ..queries import streak as streak_q
 from ..queries import today as today_q
@@ -170,6 +172,35 @@ def customer_json(row: common_q.CustomerRow) -> dict:
         "warmth": row.warmth.value,
         "days_since": row.days_since,
         "archived": customer.archived_at is not None,
+        "next_follow_up": None if row.follow_up is None else {
+            "id": row.follow_up.id,
+            "due_day": row.follow_up.due_day.isoformat(),
+            "kind": row.follow_up.kind.value if row.follow_up.kind else None,
+        },
+    }
+
+
+def follow_up_json(follow_up: FollowUp, *, now: datetime) -> dict:
+    """Return a follow-up as the API shows it; due and overdue on its rep's today."""
+    today = follow_up.user.today(now)
+    status = "open" if follow_up.is_open else "done" if follow_up.done_at else "dropped"
+    return {
+        "id": follow_up.id,
+        "customer_id": follow_up.customer_id,
+        "customer_name": follow_up.customer.name,
+        "user_id": follow_up.user_id,
+        "created_by_id": follow_up.created_by_id,
+        "due_day": follow_up.due_day.isoformat(),
+        "kind": follow_up.kind.value if follow_up.kind else None,
+        "note": follow_up.note,
+        "status": status,
+        "due": status == "open" and follow_ups.is_due(follow_up.due_day, today=today),
+        "days_overdue": follow_ups.days_overdue(follow_up.due_day, today=today) if status == "open" else 0,
+        "created_at": _instant(follow_up.created_at),
+        "updated_at": _instant(follow_up.updated_at) if follow_up.updated_at else None,
+        "done_at": _instant(follow_up.done_at) if follow_up.done_at else None,
+        "done_touch_id": follow_up.done_touch_id,
+        "dropped_at": _instant(follow_up.dropped_at) if follow_up.dropped_at else None,
     }
 
 
@@ -304,11 +335,85 @@ def create_customer():
 
 @bp.get("/customers/<int:customer_id>")
 def show_customer(customer_id: int):
-    """Return one customer the user may see; anything else is a 404."""
+    """Return one customer the user may see, with its next planned touch; anything else is a 404."""
     user = _user()
     customer = customer_ops.get_customer(db.session, user, customer_id)
-    row = common_q.customer_row(customer, user.today(clock.now()))
+    row = common_q.customer_row(customer, user.today(clock.now()),
+                                follow_up=follow_ups_q.open_for_customer(db.session, customer.id))
     return jsonify(customer=customer_json(row))
+
+
+FOLLOW_UP_FILTERS = ("open", "due")
+FOLLOW_UP_FIELDS = ("due_day", "kind", "note")
+
+
+def _follow_up_fields(data: dict) -> dict:
+    """Check the JSON types of a follow-up's fields that were sent; the operation checks the values."""
+    errors: dict[str, str] = {}
+    if "due_day" in data and not isinstance(data["due_day"], str):
+        errors["due_day"] = _("Please enter a date like 2026-12-31.")
+    for name in ("kind", "note"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            errors[name] = _("Please enter text.") if name == "note" else _("Unknown kind of touch.")
+    if errors:
+        raise Invalid(errors)
+    return {name: data[name] for name in FOLLOW_UP_FIELDS if name in data}
+
+
+@bp.get("/follow-ups")
+def list_follow_ups():
+    """List the caller's open follow-ups of active customers, earliest first; ``filter=due`` for those due today."""
+    user = _user()
+    wanted = request.args.get("filter") or "open"
+    if wanted not in FOLLOW_UP_FILTERS:
+        raise Invalid({"filter": _("Filter must be one of: %(values)s.", values=", ".join(FOLLOW_UP_FILTERS))})
+    now = clock.now()
+    rows = follow_ups_q.own_open(db.session, user, due_on=user.today(now) if wanted == "due" else None)
+    return jsonify(follow_ups=[follow_up_json(row, now=now) for row in rows])
+
+
+@bp.post("/follow-ups")
+def plan_follow_up():
+    """Plan the next touch with a customer: 201 when new; 200 when the customer's open one was moved."""
+    data = json_object()
+    customer_id = data.get("customer_id")
+    if customer_id is None or not isinstance(customer_id, int) or isinstance(customer_id, bool):
+        raise Invalid({"customer_id": _("Please choose a customer.") if customer_id is None
+                       else _("customer_id must be a whole number.")})
+    fields = _follow_up_fields(data)
+    now = clock.now()
+    planned = follow_up_ops.plan_follow_up(db.session, actor=_user(), customer_id=customer_id,
+                                           due_day=fields.get("due_day"), kind=fields.get("kind"),
+                                           note=fields.get("note"), now=now)
+    db.session.commit()
+    return jsonify(follow_up=follow_up_json(planned.follow_up, now=now)), 201 if planned.created else 200
+
+
+@bp.get("/follow-ups/<int:follow_up_id>")
+def show_follow_up(follow_up_id: int):
+    """Return one follow-up of a customer the user may see, in any state; anything else is a 404."""
+    follow_up = follow_up_ops.get_follow_up(db.session, _user(), follow_up_id)
+    return jsonify(follow_up=follow_up_json(follow_up, now=clock.now()))
+
+
+@bp.patch("/follow-ups/<int:follow_up_id>")
+def move_follow_up(follow_up_id: int):
+    """Move an open follow-up: change the fields sent (day, kind, note); a done or dropped one is a 409."""
+    follow_up = follow_up_ops.get_follow_up(db.session, _user(), follow_up_id)
+    fields = _follow_up_fields(json_object())
+    now = clock.now()
+    follow_up_ops.move_follow_up(db.session, follow_up, now=now, **fields)
+    db.session.commit()
+    return jsonify(follow_up=follow_up_json(follow_up, now=now))
+
+
+@bp.delete("/follow-ups/<int:follow_up_id>")
+def drop_follow_up(follow_up_id: int):
+    """Drop an open follow-up: 204; a done or dropped one is a 409."""
+    follow_up = follow_up_ops.get_follow_up(db.session, _user(), follow_up_id)
+    follow_up_ops.drop_follow_up(db.session, follow_up, now=clock.now())
+    db.session.commit()
+    return "", 204
 
 
 def subscription_json(subscription: PushSubscription) -> dict:

@@ -1,6 +1,8 @@
-"""Customer pages: the list with active search, detail and timeline, create, edit, archive, CSV."""
+"""Customer pages: the list with active search, detail and timeline, the next touch, create, edit, archive, CSV."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
@@ -8,23 +10,27 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import clock
+from .. import clock, follow_ups
 from ..extensions import db
-from ..htmx import render
+from ..htmx import is_partial, render, trigger
 from ..kinds import Tier
 from ..models import Customer
-from ..operations import Invalid, NotFound
+from ..operations import Conflict, Invalid, NotFound
 from ..operations import csv_io
 from ..operations import customers as ops
+from ..operations import follow_ups as follow_up_ops
 from ..queries import common as common_q
 from ..queries import customers as customers_q
+from ..queries import follow_ups as follow_ups_q
 from ..warmth import TIER_CADENCE, Warmth
 from . import forms
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
 FORM_FIELDS = ("name", "company", "email", "phone", "tier", "cadence_days", "paused_until", "notes")
-DETAIL_PARTS = frozenset({"status", "timeline"})
+DETAIL_PARTS = frozenset({"status", "timeline", "follow_up"})
+FOLLOW_UP_FIELDS = ("due_day", "kind", "note")
+FOLLOW_UP_EVENT = "follow-up-changed"
 IMPORT_ENDPOINTS = frozenset({"customers.import_form", "customers.import_preview", "customers.import_confirm"})
 
 
@@ -123,19 +129,90 @@ def create():
 @bp.get("/<int:customer_id>")
 @login_required
 def detail(customer_id: int):
-    """Show a customer: contact, warmth, cadence, the touch timeline; ``?part=`` for a fragment."""
-    customer = _customer_or_404(customer_id)
+    """Show a customer: contact, warmth, cadence, the next touch, the timeline; ``?part=`` for a fragment."""
+    return _detail(_customer_or_404(customer_id), part=request.args.get("part"))
+
+
+def _detail(customer: Customer, *, part: str | None = None, status: int = 200, **follow_up):
+    """Render the customer page, or its block *part* for htmx; *follow_up* fills the next-touch widget."""
     today = current_user.today(clock.now())
-    part = request.args.get("part")
-    return render(
-        "customers/detail.html",
-        block=part if part in DETAIL_PARTS else None,
-        customer=customer,
-        row=common_q.customer_row(customer, today),
-        timeline=customers_q.customer_timeline(db.session, customer),
-        tier_default=TIER_CADENCE[customer.tier.value],
-        today=today,
-    )
+    # A plain GET of the same URL always gets the whole page.
+    part = part if part in DETAIL_PARTS and is_partial() else None
+    context: dict = {"customer": customer, "today": today}
+    if part in (None, "status"):
+        context.update(row=common_q.customer_row(customer, today), tier_default=TIER_CADENCE[customer.tier.value])
+    if part in (None, "timeline"):
+        context["timeline"] = customers_q.customer_timeline(db.session, customer)
+    if part in (None, "follow_up"):
+        context.update(_follow_up_context(customer, **follow_up))
+    return render("customers/detail.html", block=part, status=status, **context)
+
+
+def _follow_up_context(customer: Customer, *, values: dict | None = None, errors: dict | None = None,
+                       saved: str | None = None) -> dict:
+    """Return what the next-touch widget shows: the open follow-up, the form's values and problems, the quick picks."""
+    planned = follow_ups_q.open_for_customer(db.session, customer.id)
+    rep_today = customer.owner.today(clock.now())  # the rep's days, also when a coach plans
+    if values is None:
+        values = {"due_day": planned.due_day.isoformat() if planned else "",
+                  "kind": planned.kind.value if planned and planned.kind else "",
+                  "note": planned.note or "" if planned else ""}
+    return {
+        "follow_up": planned,
+        "follow_up_values": values,
+        "follow_up_errors": errors or {},
+        "follow_up_saved": saved,
+        "rep_today": rep_today,
+        "quick_picks": (("tomorrow", _("Tomorrow"), follow_ups.tomorrow(rep_today)),
+                        ("next_week", _("Next week"), follow_ups.next_week(rep_today, customer.owner.workday_set))),
+        "latest_day": rep_today + timedelta(days=follow_ups.MAX_AHEAD_DAYS),
+    }
+
+
+@bp.post("/<int:customer_id>/follow-up")
+@login_required
+def plan_follow_up(customer_id: int):
+    """Plan the next touch with a customer, or move the one planned; 422 with the problem next to its field.
+
+    A quick pick ("tomorrow", "next week") is a submit button named ``pick`` carrying its day;
+    the date field ``due_day`` counts when no quick pick was pressed.
+    """
+    customer = _customer_or_404(customer_id)
+    values = {name: request.form.get(name, "") for name in FOLLOW_UP_FIELDS}
+    day = request.form.get("pick") or values["due_day"]
+    existed = follow_ups_q.open_for_customer(db.session, customer.id) is not None
+
+    def done(planned):
+        message = (_("Next touch moved.") if existed else _("Next touch planned."))
+        return forms.answered(message, url_for(".detail", customer_id=customer.id, _anchor="next-touch"),
+                              partial=lambda: trigger(_detail(customer, part="follow_up", saved=message),
+                                                      FOLLOW_UP_EVENT, {"customer_id": customer.id}))
+
+    return forms.save(
+        lambda: follow_up_ops.plan_follow_up(db.session, actor=current_user, customer_id=customer.id, due_day=day,
+                                             kind=values["kind"], note=values["note"], now=clock.now()),
+        invalid=lambda errors: _detail(customer, part="follow_up" if is_partial() else None, status=422,
+                                       values=values, errors=errors),
+        done=done)
+
+
+@bp.post("/<int:customer_id>/follow-up/drop")
+@login_required
+def drop_follow_up(customer_id: int):
+    """Drop the customer's next planned touch (nothing planned any more: nothing happens)."""
+    customer = _customer_or_404(customer_id)
+    planned = follow_ups_q.open_for_customer(db.session, customer.id)
+    if planned is not None:
+        try:
+            follow_up_ops.drop_follow_up(db.session, planned, now=clock.now())
+        except Conflict:  # a touch did it meanwhile: nothing left to drop
+            db.session.rollback()
+        else:
+            db.session.commit()
+    message = _("Next touch dropped.")
+    return forms.answered(message, url_for(".detail", customer_id=customer.id, _anchor="next-touch"),
+                          partial=lambda: trigger(_detail(customer, part="follow_up", saved=message),
+                                                  FOLLOW_UP_EVENT, {"customer_id": customer.id}))
 
 
 @bp.get("/<int:customer_id>/edit")
@@ -255,12 +332,13 @@ def import_confirm():
 @bp.get("/export.csv")
 @login_required
 def export():
-    """Download the visible active customers as CSV (UTF-8 with BOM, safe to open in Excel)."""
+    """Download the visible active customers as CSV (UTF-8 with BOM, safe to open in Excel), with the next planned touch."""
     today = current_user.today(clock.now())
     rows = customers_q.customer_rows(db.session, current_user, today=today)
     # German Excel splits on semicolons; the importer reads both.
     delimiter = ";" if str(get_locale() or "").startswith("de") else ","
-    body = csv_io.export_csv((csv_io.export_record(r.customer, r.warmth) for r in rows), delimiter=delimiter)
+    body = csv_io.export_csv((csv_io.export_record(r.customer, r.warmth, r.follow_up) for r in rows),
+                             delimiter=delimiter)
     response = Response(body.encode("utf-8"), mimetype="text/csv")
     filename = f"touchbase-customers-{today.isoformat()}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

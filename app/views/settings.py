@@ -1,4 +1,4 @@
-"""Settings: profile and day, vacation and sick days, password, API tokens."""
+"""Settings: profile and day, vacation and sick days, password, API tokens, the calendar feed."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from flask_login import current_user, login_required, login_user
 from .. import clock
 from ..extensions import config_limit, db, limiter, user_or_address
 from ..htmx import render, trigger
-from ..operations import accounts, away, tokens
+from ..operations import accounts, away, calendar_feeds, tokens
 from . import forms
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -69,6 +69,7 @@ def _page(*, status: int = 200, block: str | None = None, values: dict | None = 
         away_reasons=away.REASONS,
         away_values=context.pop("away_values", {"reason": "vacation"}),
         away_errors=context.pop("away_errors", {}),
+        calendar_feed=calendar_feeds.get_feed(db.session, current_user),
         **context,
     )
 
@@ -164,3 +165,23 @@ def delete_away(period_id: int):
     return forms.answered(_("Away period deleted."), url_for("settings.index", _anchor="away"),
                           partial=lambda: trigger(_page(block="away", away_deleted=True), AWAY_EVENT,
                                                   {"action": "deleted"}))
+
+
+@bp.post("/calendar")
+@login_required
+def make_calendar():
+    """Make the calendar feed's secret address, or a new one in place of the old; show it once."""
+    new = calendar_feeds.make_feed(db.session, current_user, now=clock.now())
+    db.session.commit()
+    return _page(status=201, block="calendar", new_calendar=new)
+
+
+@bp.post("/calendar/revoke")
+@login_required
+def revoke_calendar():
+    """Turn the calendar feed off: its address answers 404 from now on."""
+    calendar_feeds.revoke_feed(db.session, current_user)
+    db.session.commit()
+    return forms.answered(_("Calendar feed turned off. Its address no longer works."),
+                          url_for("settings.index", _anchor="calendar"),
+                          partial=lambda: _page(block="calendar", calendar_revoked=True))

@@ -12,7 +12,7 @@ import pytest
 
 from app import ROOT, clock
 from app.kinds import Role
-from app.models import Touch
+from app.models import Customer, FollowUp, Touch
 
 from .conftest import PHONE, _unavailable
 
@@ -106,6 +106,10 @@ def team(session, make_org, make_user, make_customer):
         at = now - timedelta(days=back)
         session.add(Touch(organization_id=rep.organization_id, user_id=rep.id, customer_id=quiet.id, kind=kind,
                           occurred_at=at, local_day=today - timedelta(days=back), created_at=at))
+    # A next touch planned by the coach, overdue: on Today, in the list and on the customer page.
+    session.add(FollowUp(organization_id=rep.organization_id, customer_id=quiet.id, user_id=rep.id,
+                         created_by_id=coach.id, due_day=today - timedelta(days=1), kind="visit", note="Bring the samples",
+                         created_at=now - timedelta(days=2)))
     session.commit()
     return coach, rep, quiet
 
@@ -115,6 +119,9 @@ def _pages(session, user, customer_id: int | None) -> list[str]:
              "/settings/", "/settings/reminders/", "/team/", "/badges", "/challenges/"]
     if customer_id:
         pages += [f"/customers/{customer_id}", f"/customers/{customer_id}/edit"]
+        # A customer with nothing planned: the next-touch form is open.
+        unplanned = session.query(Customer).filter(Customer.owner_id == user.id, Customer.id != customer_id).first()
+        pages += [f"/customers/{unplanned.id}"]
     touch = session.query(Touch).filter_by(user_id=user.id).first()
     if touch is not None:
         pages += [f"/touches/{touch.id}/edit"]

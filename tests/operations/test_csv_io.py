@@ -183,7 +183,8 @@ def test_export_has_bom_header_and_no_live_formulas(session, make_user, make_cus
         paused_until="2026-12-24",
     )
     body = csv_io.export_csv([csv_io.export_record(customer, "green")])
-    assert body.startswith("\ufeffname,company,email,phone,tier,cadence_days,paused_until,last_touch_day,warmth,notes\r\n")
+    assert body.startswith("\ufeffname,company,email,phone,tier,cadence_days,paused_until,last_touch_day,warmth,"
+                           "next_touch_day,next_touch_kind,notes\r\n")
     row = next(csv.DictReader(io.StringIO(body[1:])))
     assert row["name"] == "'=HYPERLINK(\"http://evil\")"
     assert row["company"] == "'@corp"
@@ -194,6 +195,23 @@ def test_export_has_bom_header_and_no_live_formulas(session, make_user, make_cus
     assert row["warmth"] == "green"
     for value in row.values():
         assert not value.startswith(csv_io.FORMULA_START)
+
+
+def test_export_carries_the_next_planned_touch(session, make_user, make_customer):
+    from app.operations import follow_ups
+
+    rep = make_user()
+    planned, plain = make_customer(rep, "Planned"), make_customer(rep, "Plain")
+    any_kind = make_customer(rep, "Any kind")
+    follow_up = follow_ups.plan_follow_up(session, actor=rep, customer_id=planned.id, due_day=date(2026, 12, 1),
+                                          kind="visit", now=NOW).follow_up
+    open_any = follow_ups.plan_follow_up(session, actor=rep, customer_id=any_kind.id, due_day=date(2026, 12, 2),
+                                         now=NOW).follow_up
+    body = csv_io.export_csv([csv_io.export_record(planned, "green", follow_up), csv_io.export_record(plain, "green"),
+                              csv_io.export_record(any_kind, "green", open_any)])
+    rows = list(csv.DictReader(io.StringIO(body[1:])))
+    assert [(r["next_touch_day"], r["next_touch_kind"]) for r in rows] == [("2026-12-01", "visit"), ("", ""),
+                                                                          ("2026-12-02", "")]
 
 
 @pytest.mark.parametrize("delimiter", [",", ";"])
@@ -209,7 +227,7 @@ def test_export_then_import_round_trips_without_errors(session, make_user, make_
     text = csv_io.decode(body.encode("utf-8"))
     preview = csv_io.parse(text, max_rows=MAX)
     assert preview.ok, [r.errors for r in preview.rows] + list(preview.problems)
-    assert set(preview.ignored) == {"last_touch_day", "warmth"}
+    assert set(preview.ignored) == {"last_touch_day", "warmth", "next_touch_day", "next_touch_kind"}
     for row, original in zip(preview.rows, originals):
         clean = row.clean
         assert (clean.name, clean.company, clean.email, clean.phone, clean.tier, clean.cadence_days, clean.notes,

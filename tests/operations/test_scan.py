@@ -17,6 +17,7 @@ from app.models import (
     Challenge,
     ChallengeResult,
     Customer,
+    FollowUp,
     Notification,
     PushSubscription,
     Team,
@@ -170,6 +171,67 @@ def test_the_digest_waits_for_the_morning_of_a_workday(session, rep):
     assert run(session, berlin(date(2026, 11, 28), 9)) == 0  # Saturday
     assert run(session, berlin(MONDAY, 9)) == 1
     assert [n.local_day for n in outbox(session, rep)] == [MONDAY]
+
+
+def plan(session, customer: Customer, day: date, *, kind: str | None = "call", **fields) -> FollowUp:
+    """Plan a follow-up with *customer* for its owner on *day*."""
+    row = FollowUp(organization_id=customer.organization_id, customer_id=customer.id, user_id=customer.owner_id,
+                   created_by_id=customer.owner_id, due_day=day, kind=kind, created_at=CREATED, **fields)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def test_due_follow_ups_lead_the_morning_digest_decrypted_as_sent(session, make_user, push_service):
+    from operations.test_push import subscribe as subscribe_device
+
+    rita = make_user(name="Rita")
+    subscribe_device(session, rita, push_service, "/rita-phone")
+    berger = customer(session, rita, "Berger OHG", last=FRIDAY - timedelta(days=2))
+    plan(session, berger, FRIDAY - timedelta(days=3))
+    plan(session, customer(session, rita, "Kraus KG", last=FRIDAY - timedelta(days=1)), FRIDAY)
+    customer(session, rita, "Müller AG", last=FRIDAY - timedelta(days=16))  # quiet, nothing planned
+    session.commit()
+
+    report = push_outbox.run(session, at=BERLIN_MORNING, scan=snapshot.scan)
+
+    assert (report.enqueued, report.sent) == (1, 1)
+    [received] = push_service.for_path("/rita-phone")
+    payload = received.payload
+    assert payload["kind"] == "quiet_digest" and "Berger OHG" in payload["title"]
+    assert "3 days overdue" in payload["body"] and "Kraus KG (due today)" in payload["body"]
+    assert "1 customer is going quiet." in payload["body"] and "Müller" not in payload["body"]
+    assert payload["url"] == f"/customers/{berger.id}"
+
+
+def test_a_follow_up_due_brings_the_digest_without_a_quiet_customer(session, rep, make_user):
+    green = customer(session, rep, "Green GmbH", last=FRIDAY - timedelta(days=1))
+    plan(session, green, FRIDAY, kind=None)
+    assert run(session, BERLIN_MORNING) == 1
+    [digest] = outbox(session, rep)
+    assert digest.kind == "quiet_digest" and "Green GmbH" in digest.payload["title"]
+    assert digest.payload["url"] == f"/customers/{green.id}"
+    assert run(session, berlin(FRIDAY, 10)) == 0  # once a day
+
+
+@pytest.mark.parametrize("state", ["tomorrow", "done", "dropped", "archived", "another rep's"])
+def test_no_digest_for_a_follow_up_not_due_or_closed_or_not_the_reps(session, rep, make_user, state):
+    owner = make_user() if state == "another rep's" else rep  # no device: never scanned
+    row = customer(session, owner, "Green GmbH", last=FRIDAY - timedelta(days=1),
+                   **({"archived_at": CREATED} if state == "archived" else {}))
+    day = FRIDAY + timedelta(days=1) if state == "tomorrow" else FRIDAY
+    plan(session, row, day, **({"done_at": CREATED} if state == "done" else {}),
+         **({"dropped_at": CREATED} if state == "dropped" else {}))
+    assert run(session, BERLIN_MORNING) == 0
+
+
+def test_a_follow_up_is_due_by_the_reps_own_day(session, make_user):
+    # 23:00 UTC on Friday: already Saturday 08:00 in Tokyo, still Friday in New York.
+    tokyo = make_user(timezone="Asia/Tokyo", workdays=[0, 1, 2, 3, 4, 5])
+    subscribe(session, tokyo)
+    plan(session, customer(session, tokyo, "Tokyo KK", last=FRIDAY), FRIDAY + timedelta(days=1))
+    assert run(session, datetime(2026, 11, 27, 23, 0, tzinfo=UTC)) == 1
+    assert outbox(session, tokyo)[0].local_day == FRIDAY + timedelta(days=1)
 
 
 # --- streak at risk, quiet hours, away days --------------------------------------------------
@@ -433,7 +495,9 @@ def _crowd(session, make_org, make_user, reps: int) -> None:
         shop = customer(session, user, f"Shop {i}", last=None)
         touches(session, user, workdays_before(FRIDAY - timedelta(days=3 * (i % 3)), 6), on=shop)
         for n in range(4):
-            customer(session, user, f"Customer {i}-{n}", last=FRIDAY - timedelta(days=5 * n + 3))
+            row = customer(session, user, f"Customer {i}-{n}", last=FRIDAY - timedelta(days=5 * n + 3))
+            if n % 2:
+                plan(session, row, FRIDAY - timedelta(days=n))
         session.add(BadgeAward(user_id=user.id, code="first_touch", awarded_at=BERLIN_MORNING, local_day=FRIDAY))
         if i % 3 == 0:
             session.add(AwayPeriod(user_id=user.id, first_day=date(2026, 11, 2), last_day=date(2026, 11, 4),

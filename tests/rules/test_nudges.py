@@ -265,6 +265,64 @@ def test_no_digest_when_no_customer_is_quiet():
     assert due(rep(warming_count=4), berlin(3, 8)) == []
 
 
+# --- follow-ups due: in the morning digest ------------------------------------------------
+
+BERGER = (8, "Berger OHG", 0)
+KRAUS = (9, "Kraus KG", 0)
+
+
+def test_due_follow_ups_lead_the_digest_with_three_names_at_most_and_the_quiet_counted():
+    planned = ((3, "Müller AG", 2), BERGER, KRAUS, (0, "", 0))  # a fourth, beyond the named ones
+    snapshot = rep(due_follow_ups=planned, quiet_customers=(SCHMIDT, (5, "Meier KG", 9)), user_id=_user_for(0, MON))
+    [nudge] = due(snapshot, berlin(3, 8))
+    assert nudge.kind == NudgeKind.quiet_digest and nudge.url == "/customers/3"
+    assert nudge.title == "Your next touch: Müller AG"
+    assert nudge.body.startswith("You planned it, and it is 2 days overdue. A short hello keeps your word. "
+                                 "Also planned: Berger OHG (due today), Kraus KG (due today), +1 more. "
+                                 "2 customers are going quiet.")
+    assert "Schmidt" not in nudge.body and _has_idea(nudge)
+
+
+def test_a_rep_with_a_follow_up_due_and_nobody_quiet_gets_the_digest_too():
+    [nudge] = due(rep(due_follow_ups=(BERGER,), user_id=_user_for(1, MON)), berlin(3, 9))
+    assert nudge.title == "Planned: Berger OHG" and nudge.url == "/customers/8"
+    assert nudge.body.startswith("It is due today — one touch and it is done.")
+    assert "going quiet" not in nudge.body and "Also" not in nudge.body
+
+
+def test_a_customer_planned_and_quiet_is_named_once():
+    planned_and_quiet = (3, "Müller AG", 1)
+    [nudge] = due(rep(due_follow_ups=(planned_and_quiet,), quiet_customers=(MUELLER,), user_id=_user_for(2, MON)),
+                  berlin(3, 9))
+    assert nudge.title == "Time for Müller AG" and "going quiet" not in nudge.body
+    assert nudge.body.startswith("You planned this touch yourself; it is 1 day overdue.")
+
+
+@pytest.mark.parametrize(
+    ("changes", "instant"),
+    [
+        ({}, berlin(1, 9)),  # Saturday: no digest on a day off
+        ({}, berlin(3, 6)),  # quiet hours
+        ({}, berlin(3, 13)),  # the morning is over
+        ({"enabled_kinds": frozenset({"streak_at_risk"})}, berlin(3, 9)),  # switched off
+        ({"ignored_in_a_row": 3, "last_weekly_summary_day": MON}, berlin(3, 9)),  # backed off
+        ({"pushes_today": 2}, berlin(3, 9)),  # the cap
+        ({"sent_keys_today": frozenset({"7:quiet_digest:2024-06-03"})}, berlin(3, 9)),  # sent today already
+        ({"away_today": True}, berlin(3, 9)),
+    ],
+)
+def test_a_follow_up_due_follows_the_digests_rules(changes, instant):
+    assert due(rep(due_follow_ups=(BERGER,), **changes), instant) == []
+
+
+def test_the_follow_up_digest_in_german():
+    [nudge] = due(rep(due_follow_ups=((3, "Müller AG", 2), BERGER), quiet_customers=(SCHMIDT,), locale="de",
+                      user_id=_user_for(1, MON)), berlin(3, 9))
+    assert nudge.title == "Geplant: Müller AG"
+    assert nudge.body.startswith("Der Kontakt ist 2 Tage überfällig – einmal melden, und er ist erledigt. "
+                                 "Ebenfalls geplant: Berger OHG (heute fällig). 1 Kunde wird still.")
+
+
 # --- pipeline quiet and coach alert ----------------------------------------------------
 
 
@@ -711,6 +769,7 @@ def snapshots(draw) -> RepSnapshot:
         last_active_day=draw(st.none() | small_dates),
         away_days=tuple(draw(st.lists(small_dates, max_size=5))),
         quiet_customers=tuple(draw(st.lists(st.tuples(st.integers(1, 99), names, st.integers(1, 400)), max_size=6))),
+        due_follow_ups=tuple(draw(st.lists(st.tuples(st.integers(1, 99), names, st.integers(0, 400)), max_size=5))),
         warming_count=draw(st.integers(0, 9)),
         pushes_today=draw(st.integers(0, 3)),
         ignored_in_a_row=draw(st.integers(0, 5)),

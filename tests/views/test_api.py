@@ -379,6 +379,7 @@ def test_customers_list_and_warmth_filter(client, session, rep, token, make_cust
     assert greens["customers"] == [{
         "id": green.id, "name": "Green GmbH", "company": None, "tier": "A", "cadence_days": 7,
         "last_touch_day": "2026-11-26", "warmth": "green", "days_since": 1, "archived": False,
+        "next_follow_up": None,
     }]
     paused = call(client, "GET", "/customers", token=token, query_string={"warmth": "paused"}).get_json()
     assert [c["name"] for c in paused["customers"]] == ["Paused AG"]
@@ -499,3 +500,131 @@ def test_openapi_documents_every_api_route(app):
             path = rule.rule.removeprefix("/api/v1").replace("<int:", "{").replace(">", "}")
             routed |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert routed == documented
+
+
+# --- follow-ups --------------------------------------------------------------------------------
+
+
+def test_plan_a_follow_up_then_planning_again_moves_it(client, session, rep, token, make_customer):
+    customer = make_customer(rep, "Müller AG")
+    session.commit()
+    body = {"customer_id": customer.id, "due_day": "2026-11-30", "kind": "call", "note": "Ask about 2027"}
+    first = call(client, "POST", "/follow-ups", token=token, json=body)
+    assert first.status_code == 201
+    planned = first.get_json()["follow_up"]
+    assert {k: planned[k] for k in ("customer_id", "customer_name", "user_id", "created_by_id", "due_day", "kind",
+                                    "note", "status", "due", "days_overdue", "done_touch_id")} == {
+        "customer_id": customer.id, "customer_name": "Müller AG", "user_id": rep.id, "created_by_id": rep.id,
+        "due_day": "2026-11-30", "kind": "call", "note": "Ask about 2027", "status": "open", "due": False,
+        "days_overdue": 0, "done_touch_id": None}
+    moved = call(client, "POST", "/follow-ups", token=token,
+                 json={"customer_id": customer.id, "due_day": "2026-11-27"})
+    assert moved.status_code == 200
+    assert moved.get_json()["follow_up"]["id"] == planned["id"]
+    assert (moved.get_json()["follow_up"]["due"], moved.get_json()["follow_up"]["kind"]) == (True, None)
+    shown = call(client, "GET", "/customers/{customer_id}", token=token, params={"customer_id": customer.id})
+    assert shown.get_json()["customer"]["next_follow_up"] == {"id": planned["id"], "due_day": "2026-11-27",
+                                                              "kind": None}
+
+
+def test_list_get_move_and_drop_follow_ups(client, session, rep, token, make_customer):
+    soon, later = make_customer(rep, "Soon AG"), make_customer(rep, "Later KG")
+    session.commit()
+    for customer, day in ((later, "2026-12-20"), (soon, "2026-11-27")):
+        assert call(client, "POST", "/follow-ups", token=token,
+                    json={"customer_id": customer.id, "due_day": day}).status_code == 201
+    listed = call(client, "GET", "/follow-ups", token=token).get_json()["follow_ups"]
+    assert [f["customer_name"] for f in listed] == ["Soon AG", "Later KG"]
+    due = call(client, "GET", "/follow-ups", token=token, query_string={"filter": "due"}).get_json()["follow_ups"]
+    assert [f["customer_name"] for f in due] == ["Soon AG"]
+    later_id = listed[1]["id"]
+    moved = call(client, "PATCH", "/follow-ups/{follow_up_id}", token=token, params={"follow_up_id": later_id},
+                 json={"kind": "letter"})
+    assert moved.status_code == 200
+    assert (moved.get_json()["follow_up"]["kind"], moved.get_json()["follow_up"]["due_day"]) == ("letter", "2026-12-20")
+    dropped = client.delete(f"/api/v1/follow-ups/{later_id}", headers={"Authorization": f"Bearer {token}"})
+    assert dropped.status_code == 204
+    shown = call(client, "GET", "/follow-ups/{follow_up_id}", token=token, params={"follow_up_id": later_id})
+    assert shown.get_json()["follow_up"]["status"] == "dropped" and shown.get_json()["follow_up"]["dropped_at"]
+    for method, kwargs in (("PATCH", {"json": {"due_day": "2026-12-01"}}), ("DELETE", {})):
+        again = call(client, method, "/follow-ups/{follow_up_id}", token=token, params={"follow_up_id": later_id},
+                     **kwargs)
+        assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
+    assert [f["customer_name"] for f in call(client, "GET", "/follow-ups", token=token).get_json()["follow_ups"]] \
+        == ["Soon AG"]
+
+
+def test_a_touch_through_the_api_does_the_follow_up(client, session, rep, token, make_customer):
+    customer = make_customer(rep, "Müller AG")
+    session.commit()
+    planned = call(client, "POST", "/follow-ups", token=token,
+                   json={"customer_id": customer.id, "due_day": "2026-12-01"}).get_json()["follow_up"]
+    touch = call(client, "POST", "/touches", token=token,
+                 json={"customer_id": customer.id, "kind": "email", "client_id": "offline-1"}).get_json()["touch"]
+    shown = call(client, "GET", "/follow-ups/{follow_up_id}", token=token,
+                 params={"follow_up_id": planned["id"]}).get_json()["follow_up"]
+    assert (shown["status"], shown["done_touch_id"], shown["due"]) == ("done", touch["id"], False)
+    # The offline outbox replays the same touch: nothing changes.
+    assert call(client, "POST", "/touches", token=token,
+                json={"customer_id": customer.id, "kind": "email", "client_id": "offline-1"}).status_code == 200
+    assert call(client, "GET", "/follow-ups", token=token).get_json()["follow_ups"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"due_day": "2026-11-26"}, "due_day", "a date in the past"),
+        ({"due_day": "2027-11-28"}, "due_day", "365"),
+        ({"due_day": "27.11.2026"}, "due_day", "like 2026-12-31"),
+        ({"due_day": 20261130}, "due_day", "like 2026-12-31"),
+        ({}, "due_day", "Please choose a day"),
+        ({"due_day": "2026-11-30", "kind": "fax"}, "kind", "Unknown kind"),
+        ({"due_day": "2026-11-30", "kind": 3}, "kind", "Unknown kind"),
+        ({"due_day": "2026-11-30", "note": "x" * 501}, "note", "500"),
+        ({"due_day": "2026-11-30", "customer_id": "1"}, "customer_id", "whole number"),
+        ({"due_day": "2026-11-30", "customer_id": None}, "customer_id", "choose a customer"),
+    ],
+)
+def test_bad_follow_up_fields_are_422_with_the_forms_messages(client, session, rep, token, make_customer, body,
+                                                              field, message):
+    customer = make_customer(rep)
+    session.commit()
+    response = call(client, "POST", "/follow-ups", token=token, json={"customer_id": customer.id, **body})
+    assert response.status_code == 422
+    assert message in response.get_json()["error"]["fields"][field]
+    assert call(client, "GET", "/follow-ups", token=token).get_json()["follow_ups"] == []
+
+
+def test_another_organisations_follow_up_or_customer_is_a_404(client, session, rep, token, make_user, make_customer):
+    stranger = make_user()
+    theirs = make_customer(stranger, "Not yours")
+    stranger_token = tokens.create_token(session, stranger, name="x", now=NOW).plaintext
+    session.commit()
+    planned = call(client, "POST", "/follow-ups", token=stranger_token,
+                   json={"customer_id": theirs.id, "due_day": "2026-12-01"}).get_json()["follow_up"]
+    assert call(client, "POST", "/follow-ups", token=token,
+                json={"customer_id": theirs.id, "due_day": "2026-12-01"}).status_code == 404
+    params = {"follow_up_id": planned["id"]}
+    assert call(client, "GET", "/follow-ups/{follow_up_id}", token=token, params=params).status_code == 404
+    assert call(client, "PATCH", "/follow-ups/{follow_up_id}", token=token, params=params,
+                json={"due_day": "2026-12-02"}).status_code == 404
+    assert call(client, "DELETE", "/follow-ups/{follow_up_id}", token=token, params=params).status_code == 404
+    assert call(client, "GET", "/follow-ups", token=token).get_json()["follow_ups"] == []
+    assert call(client, "GET", "/follow-ups/{follow_up_id}", token=stranger_token,
+                params=params).get_json()["follow_up"]["due_day"] == "2026-12-01"
+
+
+def test_follow_ups_with_the_session_need_the_csrf_header(app, client, session, rep, login, make_customer):
+    customer = make_customer(rep)
+    login(rep)
+    app.config["WTF_CSRF_ENABLED"] = True
+    body = {"customer_id": customer.id, "due_day": "2026-12-01"}
+    assert call(client, "POST", "/follow-ups", json=body).status_code == 400
+    token = csrf_token_from(client.get("/settings/").get_data(as_text=True))
+    assert call(client, "POST", "/follow-ups", json=body, headers={"X-CSRFToken": token}).status_code == 201
+
+
+@pytest.mark.parametrize("value", ["all", "DUE", ""])
+def test_an_unknown_follow_up_filter_is_422(client, token, value):
+    response = call(client, "GET", "/follow-ups", token=token, query_string={"filter": value})
+    assert response.status_code == (200 if value == "" else 422)

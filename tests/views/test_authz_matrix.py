@@ -10,7 +10,7 @@ object of every kind. For each route and each of its methods:
 
 - a coach and a rep of B, with A's object, get a 404 (never a 403, which would tell it exists);
 - where a route takes several ids, B's owner with one of them swapped for A's gets a 404;
-- a private object (customer, touch, away period, API token, push device) is a 404 for the
+- a private object (customer, touch, follow-up, away period, API token, push device) is a 404 for the
   other rep of the same team; a coach's object (invite, team holiday, a rep's coach pages) is a 404
   for a rep of the same team;
 - then the owner gets through (no 404, no 500), which proves the URL was right and that the
@@ -31,6 +31,7 @@ from app import clock
 from app.kinds import Role
 from app.models import Challenge
 from app.operations import away, invites, tokens
+from app.operations import follow_ups as follow_up_ops
 from app.operations import push as push_ops
 from app.operations import touches as touch_ops
 from fake_push import b64url
@@ -51,6 +52,7 @@ class Case:
 
 CUSTOMER = {"customer_id": "customer"}
 TOUCH = {"touch_id": "touch"}
+FOLLOW_UP = {"follow_up_id": "follow_up"}
 
 CASES: dict[str, Case] = {
     "api.show_customer": Case(CUSTOMER, private=True),
@@ -73,12 +75,20 @@ CASES: dict[str, Case] = {
     "team.give_kudos": Case({"rep_id": "rep", "touch_id": "touch"}, owner="coach", coach_only=True,
                               form={"note": "Well done"}),
     "challenges.show": Case({"challenge_id": "challenge"}),
+    "customers.plan_follow_up": Case(CUSTOMER, private=True, form={"due_day": "", "kind": "call"}),
+    "customers.drop_follow_up": Case(CUSTOMER, private=True),
+    "api.show_follow_up": Case(FOLLOW_UP, private=True),
+    "api.move_follow_up": Case(FOLLOW_UP, private=True),
+    "api.drop_follow_up": Case(FOLLOW_UP, private=True),
 }
 
 EXEMPT = {
     "static": "serves files by name; no object behind it",
     "auth.join": "the invite token is itself the permission (a secret link); tests/test_invites.py "
                  "checks that unknown, used, expired and revoked tokens are a 404",
+    "calendar.feed": "the feed token is itself the permission (a secret address); tests/views/test_calendar_feed.py "
+                     "checks that unknown, replaced and revoked tokens are a 404 and that nobody else's "
+                     "follow-ups appear",
 }
 
 
@@ -132,6 +142,8 @@ def _build(session, make_org, make_user, make_customer, label: str) -> World:
     archived.archived_at = now
     touch = touch_ops.log_touch(session, user=rep, customer_id=customer.id, kind="call", now=now).touch
     today = rep.today(now)
+    follow_up = follow_up_ops.plan_follow_up(session, actor=rep, customer_id=customer.id,
+                                             due_day=today + timedelta(days=3), now=now).follow_up
     period = away.add_away_period(session, rep, {
         "first_day": (today + timedelta(days=20)).isoformat(), "last_day": (today + timedelta(days=22)).isoformat(),
         "reason": "vacation", "note": "",
@@ -158,7 +170,7 @@ def _build(session, make_org, make_user, make_customer, label: str) -> World:
     values = {
         "customer": customer.id, "archived_customer": archived.id, "touch": touch.id, "away": period.id,
         "holiday": holiday.id, "invite": invite.id, "token": token.id, "subscription": subscription.id,
-        "challenge": challenge.id, "rep": rep.id,
+        "challenge": challenge.id, "rep": rep.id, "follow_up": follow_up.id,
     }
     return World(coach, rep, rep2, values, bearer)
 

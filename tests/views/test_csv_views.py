@@ -201,7 +201,20 @@ def test_export_is_a_safe_excel_friendly_attachment(client, session, login, make
     assert evil["company"] == "'+ACME" and evil["phone"] == "'+49 30 123" and evil["notes"] == "'@reminder"
     assert rows[0]["warmth"] == "quiet" and rows[0]["last_touch_day"] == ""
     assert list(rows[0]) == ["name", "company", "email", "phone", "tier", "cadence_days", "paused_until",
-                             "last_touch_day", "warmth", "notes"]
+                             "last_touch_day", "warmth", "next_touch_day", "next_touch_kind", "notes"]
+
+
+def test_export_has_the_next_planned_touch(client, session, login, make_user, make_customer):
+    rep = make_user()
+    planned = make_customer(rep, "Planned AG")
+    make_customer(rep, "Nothing planned")
+    login(rep)
+    assert client.post(f"/customers/{planned.id}/follow-up", data={"due_day": "2026-12-03", "kind": "letter"}
+                       ).status_code == 303
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(client.get("/customers/export.csv").data
+                                                             .decode("utf-8-sig")))}
+    assert (rows["Planned AG"]["next_touch_day"], rows["Planned AG"]["next_touch_kind"]) == ("2026-12-03", "letter")
+    assert (rows["Nothing planned"]["next_touch_day"], rows["Nothing planned"]["next_touch_kind"]) == ("", "")
 
 
 def test_export_uses_semicolons_for_german(client, session, login, make_user, make_customer):

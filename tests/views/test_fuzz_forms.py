@@ -63,6 +63,8 @@ FORMS = [
     Form("/settings/reminders/", "/settings/reminders/kinds"),
     Form("/customers/new", "/customers/"),
     Form("/customers/{customer}/edit", "/customers/{customer}/edit"),
+    Form("/customers/{customer}", "/customers/{customer}/follow-up"),
+    Form("/settings/", "/settings/calendar"),
     Form("/touches/new", "/touches/"),
     Form("/touches/{touch}/edit", "/touches/{touch}/edit"),
     Form("/team/", "/team/holidays"),

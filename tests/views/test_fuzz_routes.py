@@ -25,7 +25,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from app import ROOT, clock
 from app.extensions import db
 from app.kinds import Role
-from app.operations import away, challenges, invites, push as push_ops, tokens
+from app.operations import away, challenges, follow_ups, invites, push as push_ops, tokens
 from app.operations import touches as touch_ops
 from views.test_fuzz_forms import NASTY, TEXT, row_counts
 
@@ -44,6 +44,7 @@ PATH_ARGS = {
     "holiday_id": ("holiday",),
     "invite_id": ("invite_id",),
     "token": ("invite",),
+    "follow_up_id": ("follow_up", "other_follow_up"),
 }
 IMPOSSIBLE_IDS = ["0", "2147483647", "2147483648", "99999999999999999999", "-1"]
 
@@ -112,8 +113,13 @@ def world(session, make_org, make_user, make_customer, frozen_clock):
         session, rep, endpoint="https://fcm.googleapis.com/fcm/send/fuzz", now=now, user_agent=None,
         keys={"p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
               "auth": "tBHItJI5svbpez7KI4CCXg"}, hosts=["fcm.googleapis.com"]).subscription
+    follow_up = follow_ups.plan_follow_up(session, actor=rep, customer_id=customer.id, due_day="2026-11-30",
+                                          kind="call", now=now).follow_up
+    other_follow_up = follow_ups.plan_follow_up(session, actor=other, customer_id=other_customer.id,
+                                                due_day="2026-11-30", now=now).follow_up
     session.commit()
     return {
+        "follow_up": follow_up.id, "other_follow_up": other_follow_up.id,
         "admin": admin, "coach": coach, "rep": rep, "customer": customer.id, "touch": touch.id,
         "rep_touch": rep_touch.id, "other_customer": other_customer.id, "other_touch": other_touch.id,
         "challenge": challenge.id, "other_challenge": other_challenge.id, "other_rep": other.id,
@@ -186,7 +192,7 @@ def _plausible(world) -> dict[str, object]:
         "paused_until": "2026-12-24", "owner_id": world["rep_id"], "kinds": ["badge_earned"],
         "endpoint": "https://fcm.googleapis.com/fcm/send/fuzz-2", "occurred_at": "2026-11-27T09:00:00Z",
         "current_password": "correct horse battery", "new_password": "a much newer password",
-        "confirm_password": "a much newer password",
+        "confirm_password": "a much newer password", "due_day": "2026-12-01", "filter": "due",
     }
 
 

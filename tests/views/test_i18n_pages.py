@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 
 from app import ROOT
 from app.kinds import Role
-from app.models import Touch
+from app.models import FollowUp, Touch
 from support import NOW
 
 ATTRIBUTES = ("aria-label", "title", "placeholder", "alt", "content", "hx-confirm", "label")
@@ -110,6 +110,10 @@ def german_team(session, make_org, make_user, make_customer):
         at = NOW - timedelta(days=back)
         session.add(Touch(organization_id=rep.organization_id, user_id=rep.id, customer_id=customers[0].id,
                           kind=kind, occurred_at=at, local_day=today - timedelta(days=back), created_at=at))
+    # A next touch planned by the coach, overdue: on Today, in the list and on the customer page.
+    session.add(FollowUp(organization_id=rep.organization_id, customer_id=customers[0].id, user_id=rep.id,
+                         created_by_id=coach.id, due_day=today - timedelta(days=2), kind="visit",
+                         created_at=NOW - timedelta(days=3)))
     session.flush()
     session.commit()
     return coach, rep, customers

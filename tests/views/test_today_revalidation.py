@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session as OrmSession
 from app import create_app
 from app.extensions import db
 from app.kinds import Role
-from app.models import AwayPeriod, Customer, PointsEntry, StreakState, Team, TeamHoliday, Touch, User
+from app.models import AwayPeriod, Customer, FollowUp, PointsEntry, StreakState, Team, TeamHoliday, Touch, User
 from app.operations import awards, tokens
 from app.operations.customers import CustomerInput, edit_customer_as
 
@@ -314,6 +314,24 @@ def test_a_touch_from_the_api(app, device, rep, customers, session):
     assert "Touched today" in _current(device, before)
 
 
+def test_a_follow_up_from_the_api(app, device, rep, customers, session):
+    before = _kept(device)
+    token = tokens.create_token(session, rep, name="phone", now=NOW).plaintext
+    session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    with app.app_context():
+        response = app.test_client().post("/api/v1/follow-ups", headers=headers,
+                                          json={"customer_id": customers[1].id, "due_day": "2026-11-27"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    page = _current(device, before)
+    assert "Planned: a touch · due today" in page
+    with app.app_context():
+        dropped = app.test_client().delete(f"/api/v1/follow-ups/{response.get_json()['follow_up']['id']}",
+                                           headers=headers)
+    assert dropped.status_code == 204
+    assert "Planned:" not in _current(device, page)
+
+
 def test_editing_renaming_and_pausing_a_customer(device, customers):
     before = _kept(device)
     response = device.post(f"/customers/{customers[0].id}/edit", data={
@@ -387,6 +405,26 @@ def test_the_coachs_team_holiday_crisis_and_reassignment(app, device, coach, cus
     assert "Becker &amp; Co" in _current(device, page)
 
 
+def test_planning_moving_and_dropping_a_follow_up(app, device, coach, customers):
+    path = f"/customers/{customers[2].id}/follow-up"
+    before = _kept(device)
+    assert device.post(path, data={"due_day": "2026-11-27", "kind": "call"}, headers={"HX-Request": "true"}
+                       ).status_code == 200
+    page = _current(device, before)
+    assert "Planned: Call · due today" in page
+    page = _kept(device)
+    assert device.post(path, data={"due_day": "2026-12-04", "kind": "call"}).status_code == 303  # moved away
+    page = _current(device, page)
+    assert "Planned:" not in page
+    as_coach = Device(app, coach)  # the coach moves the rep's plan back to today
+    assert as_coach.post(path, data={"due_day": "2026-11-27", "kind": "visit"}).status_code == 303
+    page = _current(device, page)
+    assert "Planned: Visit · due today" in page
+    page = _kept(device)
+    assert device.post(f"{path}/drop").status_code == 303
+    assert "Planned:" not in _current(device, page)
+
+
 def test_a_team_holiday(app, device, coach, customers):
     as_coach = Device(app, coach)
     _log(device, customers[0], days_back="1")  # yesterday: a streak, at risk today
@@ -414,6 +452,8 @@ def people(make_user, make_org, team, session, make_customer):
     session.add(Touch(organization_id=a.organization_id, user_id=a.id, customer_id=customer.id, kind="call",
                       occurred_at=NOW, local_day=NOW.date(), created_at=NOW))
     session.add(StreakState(user_id=a.id, updated_at=NOW))
+    session.add(FollowUp(organization_id=a.organization_id, customer_id=customer.id, user_id=a.id, created_by_id=a.id,
+                         due_day=NOW.date(), created_at=NOW))
     session.commit()
     return a, b, stranger, customer
 
@@ -446,7 +486,18 @@ WRITES = {
                                                           name="Off", created_by_id=a.id, created_at=NOW)), {"a", "b"}),
     "team": (lambda s, a, b, c: setattr(s.get(Team, a.team_id), "crisis_reason", "Storm"), {"a", "b"}),
     "user": (lambda s, a, b, c: setattr(b, "daily_goal", 9), {"b"}),
+    # A closed one beside the open one of the fixture (one open per customer).
+    "follow_up insert": (lambda s, a, b, c: s.add(FollowUp(organization_id=a.organization_id, customer_id=c.id,
+                                                             user_id=a.id, created_by_id=b.id, due_day=NOW.date(),
+                                                             created_at=NOW, dropped_at=NOW)), {"a"}),
+    "follow_up moved": (lambda s, a, b, c: setattr(_follow_up(s, a), "due_day", NOW.date() + timedelta(days=1)), {"a"}),
+    "follow_up handed over": (lambda s, a, b, c: setattr(_follow_up(s, a), "user", b), {"a", "b"}),
+    "follow_up done": (lambda s, a, b, c: setattr(_follow_up(s, a), "done_at", NOW), {"a"}),
 }
+
+
+def _follow_up(session, a) -> FollowUp:
+    return session.scalars(select(FollowUp).where(FollowUp.user_id == a.id)).one()
 
 
 @pytest.mark.parametrize("write", list(WRITES))

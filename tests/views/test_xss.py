@@ -1,6 +1,6 @@
 """XSS: markup typed into any text field comes back as text, never as markup.
 
-Every text field a person can fill (their name, the company, customer fields, touch notes, away
+Every text field a person can fill (their name, the company, customer fields, touch and follow-up notes, away
 notes, team holiday names, token names, challenge texts, crisis texts, kudos notes, CSV imports)
 gets the payloads through the real forms, mostly as htmx requests. Then every page and fragment
 the app serves, to the coach and to a rep, must show them escaped. Push payloads carry them as
@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from app import clock
-from app.models import Challenge, Customer, Touch, User
+from app.models import Challenge, Customer, FollowUp, Touch, User
 from app.nudges import rules, texts
 from app.nudges.model import RepSnapshot
 from app.operations import invites
@@ -81,6 +81,8 @@ def filled(app, session):
         "customer_id": customer.id, "kind": "call", "note": PAYLOAD, "direction": "out", "days_back": "0",
     }))
     touch = session.scalar(select(Touch))
+    keep("follow-up", coach.post(f"/customers/{customer.id}/follow-up", headers=HX, data={
+        "due_day": today.isoformat(), "kind": "call", "note": PAYLOAD}))
     keep("edit touch", coach.post(f"/touches/{touch.id}/edit", headers=HX,
                                   data={"kind": "email", "note": PAYLOAD, "direction": "in"}))
     keep("away", coach.post("/settings/away", headers=HX, data={
@@ -124,7 +126,8 @@ def filled(app, session):
     return {
         "coach": coach, "rep": rep, "seen": seen,
         "params": {"customer_id": customer.id, "touch_id": touch.id, "rep_id": rep_user.id,
-                   "challenge_id": challenge.id, "token": token},
+                   "challenge_id": challenge.id, "token": token,
+                   "follow_up_id": session.scalar(select(FollowUp.id))},
         "rep_params": {"customer_id": rep_customer.id, "touch_id": rep_touch.id, "rep_id": rep_user.id,
                        "challenge_id": challenge.id, "token": token},
     }
