@@ -20,6 +20,8 @@ fixed random seed makes the same ``now`` always give the same data. On any day o
 - **Luca Brunner** keeps a steady streak of a few weeks.
 - **Katrin Albers**, the coach, switched the team into crisis mode three days ago, which
   started the storm-week coverage challenge: it runs for four more days and ranks the reps.
+- **Follow-ups**: Lena planned, six days ago, to call her quiet customer today (first on her
+  Today page) and a visit next week; Emma's planned e-mail is two days overdue, Mike's call five.
 
 Touches are written directly (``log_touch`` only accepts three days back), each with
 ``occurred_at`` from a plausible local wall time in the rep's zone, never after ``now``, and
@@ -44,7 +46,7 @@ from sqlalchemy.orm import Session
 from .. import badges, challenges, clock, warmth
 from ..extensions import db
 from ..kinds import Direction, Role, Tier, TouchKind
-from ..models import BadgeAward, Customer, Organization, Team, Touch, User
+from ..models import BadgeAward, Customer, FollowUp, Organization, Team, Touch, User
 from ..operations import accounts, awards, crisis, ledger, streak_state
 from ..queries import streak as streak_q
 
@@ -662,7 +664,55 @@ def create(session: Session, *, now: datetime, password_hash: str) -> SeedResult
         streak_state.rebuild(session, user, now=now)
     _score_history(session, organization, users, now=now)
     _start_crisis(session, next(u for u in users if u.email == COACH), now=now)
+    _plan_follow_ups(session, users, [p.customer for p in plans], now=now)
     return SeedResult(organization, tuple(users), len(plans), len(rows))
+
+
+# Per person: (due in days from their today, planned days before their today, kind, note by
+# language, which customer: the one quiet longest ("quiet") or the one touched last ("recent")).
+FOLLOW_UPS: dict[str, tuple[tuple[int, int, TouchKind, dict[str, str], str], ...]] = {
+    DEMO_REP: (
+        (0, 6, TouchKind.call, {"de": "Nach dem Frühjahrskatalog fragen", "en": "Ask about the spring catalogue"},
+         "quiet"),
+        (7, 0, TouchKind.visit, {"de": "Muster mitbringen", "en": "Bring the samples"}, "recent"),
+    ),
+    "emma@nordlicht.example": (
+        (-2, 9, TouchKind.email, {"de": "Angebot für die Wintersaison", "en": "Offer for the winter season"},
+         "quiet"),
+    ),
+    "mike@nordlicht.example": (
+        (-5, 12, TouchKind.call, {"de": "Rückruf wegen der Lieferung", "en": "Call back about the delivery"},
+         "quiet"),
+    ),
+}
+
+
+def _plan_follow_ups(session: Session, users: list[User], customers: list[Customer], *, now: datetime) -> None:
+    """Plan the demo's follow-ups (``FOLLOW_UPS``), each made on a day after its customer's last touch.
+
+    Written directly, as the history is: a plan that is overdue today was made days ago, which
+    ``plan_follow_up`` (from today on) cannot write.
+    """
+    locales = {p.email: p.notes_locale for p in PEOPLE}
+    for user in users:
+        today = user.today(now)
+        taken: set[int] = set()
+        for due_in, planned_before, kind, notes, which in FOLLOW_UPS.get(user.email, ()):
+            planned = today - timedelta(days=planned_before)
+            fits = sorted((c for c in customers if c.owner_id == user.id and c.id not in taken
+                           and (c.last_touch_day or c.created_day) < planned),
+                          key=lambda c: (c.last_touch_day or c.created_day, c.id))
+            if not fits:
+                continue
+            customer = fits[0] if which == "quiet" else fits[-1]
+            taken.add(customer.id)
+            at = min(now, _local_instant(planned, 9, 15, user.timezone))
+            session.add(FollowUp(
+                organization_id=user.organization_id, customer_id=customer.id, user_id=user.id,
+                created_by_id=user.id, due_day=today + timedelta(days=due_in), kind=kind,
+                note=notes[locales[user.email]], created_at=at, updated_at=at,
+            ))
+    session.flush()
 
 
 def _start_crisis(session: Session, coach: User, *, now: datetime) -> None:

@@ -16,7 +16,7 @@ from app.cli import demo
 from app.extensions import db
 from app.kinds import Direction, Role, TouchKind
 from app.models import BadgeAward, Challenge, Customer, Organization, PointsEntry, PushSubscription, Touch, User
-from app.operations import away, awards, invites, kudos, tokens, touches
+from app.operations import away, awards, calendar_feeds, invites, kudos, tokens, touches
 from app.operations import challenges as challenge_ops
 from app.push import outbox
 from app.queries import customers as customers_q
@@ -159,6 +159,14 @@ def check_showcase(session, now: datetime) -> None:
     assert all(row.streak.current > 0 for row in radar[1:])
     assert sum(row.quiet for row in radar) >= 3
 
+    # Follow-ups: the demo rep's plan for today leads her Today page; Emma's and Mike's are overdue.
+    first = today_q.whom_to_touch(session, lena, today=today)[0]
+    assert first.follow_up is not None and first.follow_up_due and first.days_overdue == 0
+    assert first.warmth is warmth.Warmth.quiet  # the plan is the rescue
+    for rep, late in ((emma, 2), (mike, 5)):
+        top = today_q.whom_to_touch(session, rep, today=rep.today(now))[0]
+        assert top.follow_up_due and top.days_overdue == late
+
     # A rescue is possible: the demo rep owns a customer who is quiet now.
     quiet = [r.customer for r in customers_q.customer_rows(session, lena, today=today)
              if r.warmth is warmth.Warmth.quiet and r.customer.owner_id == lena.id]
@@ -298,6 +306,7 @@ def _use_the_demo(session, now: datetime) -> None:
     kudos.give(session, katrin, logged.touch.id, note="Great idea", now=now)
     invites.create_invite(session, katrin, now=now)
     tokens.create_token(session, lena, name="Phone", now=now)
+    calendar_feeds.make_feed(session, lena, now=now)
     later = lena.today(now) + timedelta(days=20)
     away.add_away_period(session, lena, {"first_day": later.isoformat(), "last_day": later.isoformat()}, now=now)
     away.add_team_holiday(session, katrin, {"name": "Retreat", "first_day": later.isoformat(),
