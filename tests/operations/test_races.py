@@ -62,14 +62,15 @@ def _count(statement) -> int:
 def test_eight_parallel_crisis_switches_start_one_storm_week(app, session, make_user):
     coach = make_user(role=Role.coach)
     session.commit()
+    coach_id, team_id = coach.id, coach.team_id  # read here: the threads must not touch this session
 
     def switch(s):
-        crisis.start_crisis(s, s.get(User, coach.id), reason="Lockdown", message=None, now=NOW)
+        crisis.start_crisis(s, s.get(User, coach_id), reason="Lockdown", message=None, now=NOW)
 
     outcomes = _at_once(app, 8, switch)
     assert outcomes == ["ok"] * 8
     assert _count(select(func.count()).select_from(Challenge)) == 1
-    assert _count(select(Team.crisis_since).where(Team.id == coach.team_id)) is not None
+    assert _count(select(Team.crisis_since).where(Team.id == team_id)) is not None
 
 
 def test_sixteen_parallel_tokens_stop_at_the_cap(app, session, make_user):
@@ -77,10 +78,11 @@ def test_sixteen_parallel_tokens_stop_at_the_cap(app, session, make_user):
     for n in range(tokens.MAX_TOKENS - 6):
         tokens.create_token(session, rep, name=f"t{n}", now=NOW)
     session.commit()
+    rep_id = rep.id
 
-    outcomes = _at_once(app, 16, lambda s: tokens.create_token(s, s.get(User, rep.id), name="parallel", now=NOW))
+    outcomes = _at_once(app, 16, lambda s: tokens.create_token(s, s.get(User, rep_id), name="parallel", now=NOW))
     assert sorted(outcomes) == ["ok"] * 6 + ["refused"] * 10
-    assert _count(select(func.count()).where(ApiToken.user_id == rep.id)) == tokens.MAX_TOKENS
+    assert _count(select(func.count()).where(ApiToken.user_id == rep_id)) == tokens.MAX_TOKENS
 
 
 def test_sixteen_parallel_invites_stop_at_the_cap(app, session, make_user):
@@ -88,7 +90,8 @@ def test_sixteen_parallel_invites_stop_at_the_cap(app, session, make_user):
     for _ in range(invites.MAX_OPEN - 5):
         invites.create_invite(session, coach, now=NOW)
     session.commit()
+    coach_id = coach.id
 
-    outcomes = _at_once(app, 16, lambda s: invites.create_invite(s, s.get(User, coach.id), now=NOW))
+    outcomes = _at_once(app, 16, lambda s: invites.create_invite(s, s.get(User, coach_id), now=NOW))
     assert sorted(outcomes) == ["ok"] * 5 + ["refused"] * 11
     assert _count(select(func.count()).select_from(Invite)) == invites.MAX_OPEN
