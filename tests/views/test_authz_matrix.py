@@ -79,6 +79,8 @@ EXEMPT = {
     "static": "serves files by name; no object behind it",
     "auth.join": "the invite token is itself the permission (a secret link); tests/test_invites.py "
                  "checks that unknown, used, expired and revoked tokens are a 404",
+    "auth.reset_password": "the reset token is itself the permission (a secret link by mail); "
+                           "tests/views/test_password_reset.py checks that unknown, used and expired tokens are a 410",
 }
 
 
