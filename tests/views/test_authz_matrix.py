@@ -81,6 +81,9 @@ EXEMPT = {
                  "checks that unknown, used, expired and revoked tokens are a 404",
     "auth.reset_password": "the reset token is itself the permission (a secret link by mail); "
                            "tests/views/test_password_reset.py checks that unknown, used and expired tokens are a 410",
+    "settings.unsubscribe_weekly": "the signed token in the weekly mail is itself the permission (it only switches "
+                                   "the mail off); tests/operations/test_weekly_mail.py checks that a forged one "
+                                   "is a 404",
 }
 
 

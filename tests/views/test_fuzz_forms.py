@@ -61,6 +61,7 @@ FORMS = [
     Form("/settings/", "/settings/password"),
     Form("/settings/", "/settings/tokens"),
     Form("/settings/", "/settings/away"),
+    Form("/settings/", "/settings/weekly-mail"),
     Form("/settings/reminders/", "/settings/reminders/kinds"),
     Form("/customers/new", "/customers/"),
     Form("/customers/{customer}/edit", "/customers/{customer}/edit"),
