@@ -83,7 +83,7 @@ class Defaults:
     MAIL_SERVER = None
     MAIL_PORT = 25
     MAIL_USERNAME = None
-    MAIL_PASSWORD = None  # nosec B105  # no password: set TOUCHBASE_MAIL_PASSWORD to log in
+    MAIL_PASSWORD = None
     MAIL_USE_TLS = False  # STARTTLS, e.g. on port 587
     MAIL_USE_SSL = False  # TLS from the start, e.g. on port 465
     MAIL_DEFAULT_SENDER = None  # "Touchbase <touchbase@example.com>"; development: touchbase@localhost
@@ -93,8 +93,8 @@ class Defaults:
     # it, never on a request's Host header. Production sending over SMTP requires it.
     PUBLIC_URL = None
     PASSWORD_RESET_MINUTES = 60  # how long a password reset link works
-    PASSWORD_RESET_RATE_LIMIT = "5 per minute; 20 per hour"  # reset mails asked for, per client address
-    PASSWORD_RESET_EMAIL_RATE_LIMIT = "3 per hour; 10 per day"  # reset mails asked for, per address asked about
+    PASSWORD_RESET_RATE_LIMIT = "5 per minute; 20 per hour"  # nosec B105  # a rate limit: reset mails per client address
+    PASSWORD_RESET_EMAIL_RATE_LIMIT = "3 per hour; 10 per day"  # nosec B105  # a rate limit: per address asked about
 
 
 def _instance_secret(instance: Path) -> str:
