@@ -117,12 +117,13 @@ def claim(session: Session, user_id: int, week: str, *, now: datetime) -> bool:
     values = dict(user_id=user_id, week=week, claimed_at=now, attempts=1, created_at=now)
     insert = insert_ignoring(session, WeeklyMail, ["user_id", "week"])
     if insert is not None:
-        if session.execute(insert.values(**values)).rowcount == 1:
+        if session.execute(insert.values(**values).returning(WeeklyMail.id)).scalar() is not None:
             return True
     else:  # pragma: no cover - databases other than PostgreSQL and SQLite
         try:
             with session.begin_nested():
                 session.add(WeeklyMail(**values))
+                session.flush()
             return True
         except IntegrityError:
             pass
