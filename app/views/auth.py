@@ -202,8 +202,8 @@ def forgot_password():
     """Ask for a password reset link by mail; the answer is the same whether the address has an account or not.
 
     Every valid request sends a mail: the link to an account's address, a short notice to any
-    other address. So a mail server that is down fails every request alike (503, nothing kept),
-    and neither the answer nor its timing tells whether an account exists.
+    other address. So every answer waits for a mail to go out, a mail server that is down fails
+    every request alike (503, nothing kept), and no answer tells whether an account exists.
     """
     values = _fields("email")
     if request.method == "GET":
