@@ -8,6 +8,7 @@ from flask import Flask
 
 from . import cli, config, database, i18n, revisions, scheduler, web
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import mail as mailman
 from .views import register_blueprints
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     i18n.init_app(app)
     limiter.init_app(app)
+    mailman.init_app(app)
     with app.app_context():
         database.configure_engine(db.engine)
 

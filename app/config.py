@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -84,6 +85,25 @@ class Defaults:
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_ALGORITHM_STREAMING = ["br", "deflate"]
     COMPRESS_BR_LEVEL = 5
+    # Mail (Flask-Mailman), read at send time. Development writes each message into a file in
+    # instance/mail/ (MAIL_BACKEND "file"); production sends through MAIL_SERVER over SMTP and
+    # refuses to start without it, unless a backend is set explicitly.
+    MAIL_BACKEND = None  # "smtp", "file", "console", "locmem" or "dummy"
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_USE_TLS = False  # STARTTLS, e.g. on port 587
+    MAIL_USE_SSL = False  # TLS from the start, e.g. on port 465
+    MAIL_DEFAULT_SENDER = None  # "Touchbase <touchbase@example.com>"; development: touchbase@localhost
+    MAIL_TIMEOUT = 10.0  # seconds per connection and command; smtplib's default never times out
+    MAIL_FILE_PATH = None  # the file backend's folder; default instance/mail
+    # Where users reach Touchbase, e.g. https://touchbase.example.com: links in mails are built on
+    # it, never on a request's Host header. Production sending over SMTP requires it.
+    PUBLIC_URL = None
+    PASSWORD_RESET_MINUTES = 60  # how long a password reset link works
+    PASSWORD_RESET_RATE_LIMIT = "5 per minute; 20 per hour"  # nosec B105  # a rate limit: reset mails per client address
+    PASSWORD_RESET_EMAIL_RATE_LIMIT = "3 per hour; 10 per day"  # nosec B105  # a rate limit: per address asked about
 
 
 def _instance_secret(instance: Path) -> str:
@@ -134,3 +154,44 @@ def load(app: Flask, test_config: dict | None) -> None:
         if not app.config.get("SQLALCHEMY_DATABASE_URI"):
             db_path = Path(app.instance_path) / "touchbase.sqlite"
             app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
+    _load_mail(app, production)
+
+
+MAIL_BACKENDS = ("smtp", "file", "console", "locmem", "dummy")
+
+
+def _load_mail(app: Flask, production: bool) -> None:
+    """Check the mail settings and fill in the defaults of the environment.
+
+    The timeout must be a positive, finite number of seconds (a mail server that never answers
+    must not hang a request). Production needs ``MAIL_SERVER`` unless a backend is set
+    explicitly, and, to send over SMTP, a sender and ``PUBLIC_URL``. Development writes mail
+    into ``instance/mail/``.
+    """
+    config = app.config
+    try:
+        timeout = float(config.get("MAIL_TIMEOUT"))
+    except (TypeError, ValueError):
+        timeout = math.nan
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise RuntimeError("TOUCHBASE_MAIL_TIMEOUT must be a positive number of seconds.")
+    config["MAIL_TIMEOUT"] = timeout
+    if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
+        raise RuntimeError("Set TOUCHBASE_MAIL_USE_TLS or TOUCHBASE_MAIL_USE_SSL, not both.")
+    backend = config.get("MAIL_BACKEND")
+    if backend and backend not in MAIL_BACKENDS:
+        raise RuntimeError(f"TOUCHBASE_MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}.")
+    if production:
+        if not backend:
+            if not config.get("MAIL_SERVER"):
+                raise RuntimeError("TOUCHBASE_MAIL_SERVER must be set in production "
+                                   "(or TOUCHBASE_MAIL_BACKEND, e.g. console).")
+            backend = "smtp"
+        if backend == "smtp":
+            if not config.get("MAIL_DEFAULT_SENDER"):
+                raise RuntimeError("TOUCHBASE_MAIL_DEFAULT_SENDER must be set in production.")
+            if not config.get("PUBLIC_URL"):
+                raise RuntimeError("TOUCHBASE_PUBLIC_URL must be set in production: links in mails are built on it.")
+    config["MAIL_BACKEND"] = backend or "file"
+    config["MAIL_FILE_PATH"] = config.get("MAIL_FILE_PATH") or str(Path(app.instance_path) / "mail")
+    config["MAIL_DEFAULT_SENDER"] = config.get("MAIL_DEFAULT_SENDER") or "Touchbase <touchbase@localhost>"

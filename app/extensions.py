@@ -5,6 +5,7 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -52,6 +53,7 @@ class HostCookieLoginManager(LoginManager):
 login_manager = HostCookieLoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+mail = Mail()
 
 
 class AppLimiter(Limiter):

@@ -131,6 +131,8 @@ class User(UserMixin, db.Model):
     push_last_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Privacy: still counts for team challenges, but is left out of every ranking.
     hide_from_rankings: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Opted in to the weekly summary by e-mail (`flask mail weekly`).
+    weekly_summary_mail: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Raised by every flush that changes what the user's Today page shows (app/revisions.py);
     # Today's ETag is built from it.
@@ -298,8 +300,46 @@ class Invite(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The address the link was mailed to; None for a link made to copy, or a mail that failed.
+    email: Mapped[str | None] = mapped_column(String(254))
 
     team: Mapped[Team] = relationship()
+
+
+class PasswordReset(db.Model):
+    """A password reset link: single use, expiring; only the hash of its token is stored."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+
+
+class WeeklyMail(db.Model):
+    """The weekly summary mail of one user and ISO week: claimed before sending, so sent at most once.
+
+    ``week`` is the user's local ISO week, e.g. ``2026-W49``. A claim (``claimed_at``) without
+    ``sent_at`` is a send in progress; a failed send clears the claim, and a claim older than the
+    lease (a crashed run) may be taken again.
+    """
+
+    __tablename__ = "weekly_mail"
+    __table_args__ = (UniqueConstraint("user_id", "week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    week: Mapped[str] = mapped_column(String(8))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ApiToken(db.Model):

@@ -38,6 +38,10 @@ def app_environment(database_url: str, **extra: str) -> dict[str, str]:
         "TOUCHBASE_SECRET_KEY": SECRET_KEY,
         "TOUCHBASE_SQLALCHEMY_DATABASE_URI": database_url,
         "TOUCHBASE_VAPID_PRIVATE_KEY": _vapid_key(vapid),
+        # Production refuses to start without a mail server; nothing here sends mail.
+        "TOUCHBASE_MAIL_SERVER": "127.0.0.1",
+        "TOUCHBASE_MAIL_DEFAULT_SENDER": "Touchbase <touchbase@localhost>",
+        "TOUCHBASE_PUBLIC_URL": "https://touchbase.example.com",
         "TOUCHBASE_RATELIMIT_ENABLED": "false",
         "PYTHONDONTWRITEBYTECODE": "1",
     })

@@ -41,6 +41,9 @@ def _app(database_url, tmp_path_factory):
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "SERVER_NAME": None,
+            # Mail goes into files here; the mail tests point it at a real SMTP server (smtp_server).
+            "MAIL_BACKEND": "file",
+            "MAIL_FILE_PATH": str(tmp_path_factory.mktemp("mail")),
         }
     )
     app.test_client_class = FreshGClient
@@ -243,3 +246,21 @@ def push_service(app):
         yield service
     app.config.update(saved)
     app.extensions.pop(vapid._EXTENSION, None)
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 and a free port; the app sends its mail there."""
+    from smtp_server import SMTPServer, mail_to
+
+    with SMTPServer() as server, mail_to(app, server.port):
+        yield server
+
+
+@pytest.fixture
+def mail_down(app):
+    """The app's mail server is down: nothing listens on its port, so connecting is refused."""
+    from smtp_server import closed_port, mail_to
+
+    with mail_to(app, closed_port()):
+        yield

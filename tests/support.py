@@ -6,6 +6,9 @@ import re
 from datetime import datetime, timezone
 
 PASSWORD = "correct horse battery"
+# The mail settings production cannot start without (nothing is sent to this server in the tests).
+PRODUCTION_MAIL = {"MAIL_SERVER": "smtp.example.com", "MAIL_DEFAULT_SENDER": "Touchbase <touchbase@example.com>",
+                   "PUBLIC_URL": "https://touchbase.example.com"}
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
 
 

@@ -1,4 +1,4 @@
-"""Flask commands: users, tokens, demo data, streak state, push keys and the nudge run."""
+"""Flask commands: users, tokens, demo data, streak state, push keys, the nudge run and the weekly mail."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ..operations import Conflict, Invalid, NotFound
 from ..operations import accounts, streak_state, tokens
 from ..operations import challenges as challenge_ops
 from .demo import demo_cli
+from .mail import send_weekly
 
 users_cli = AppGroup("users", help="Manage users.")
 
@@ -171,6 +172,28 @@ def finalize_challenges_command(at: str | None):
     click.echo(f"{count} challenges finalized.")
 
 
+mail_cli = AppGroup("mail", help="Mail: the weekly summary.")
+
+
+@mail_cli.command("weekly")
+@click.option("--at", "at", default=None, help="Decide (and send) as of this ISO 8601 instant; default now.")
+@click.option("--dry-run", is_flag=True, help="List who would get a weekly summary now; send nothing.")
+def mail_weekly_command(at: str | None, dry_run: bool):
+    """Send the weekly summary mails due now (run it hourly); exit status 1 when some could not be sent."""
+    moment = _instant(at) or clock.now()
+    started = time.perf_counter()
+    report = send_weekly(db.session, now=moment, dry_run=dry_run)
+    if dry_run:
+        for due in report.due:
+            click.echo(f"{due.week}  user {due.user.id}  {due.user.email}")
+        click.echo(f"dry run at {moment.isoformat()}: {len(report.due)} weekly summaries due.")
+        return
+    click.echo(f"{report.sent} sent, {report.failed} failed (tried again next run), {report.skipped} taken by "
+               f"another run in {time.perf_counter() - started:.2f} s.")
+    if report.failed:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(users_cli)
@@ -180,3 +203,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(push_cli)
     app.cli.add_command(nudges_cli)
     app.cli.add_command(challenges_cli)
+    app.cli.add_command(mail_cli)

@@ -1,6 +1,7 @@
 """Invites: single-use links that join a person to a coach's team as a rep.
 
-Only the SHA-256 hash of an invite's token is stored; the link is shown once, when it is made.
+Only the SHA-256 hash of an invite's token is stored; the link is shown once, when it is made,
+or mailed to the address the coach gives (``invite.email`` records it once the mail is out).
 An invite is *open* while it is unused and ``now < expires_at``. Revoking sets ``expires_at`` to
 ``now`` (the schema has no revoked column), so a revoked link reads like an expired one.
 """
@@ -32,10 +33,31 @@ def invite_hash(token: str) -> str:
 
 @dataclass(frozen=True)
 class NewInvite:
-    """A freshly made invite: its plain token is only ever available here."""
+    """A freshly made invite: its plain token is only ever available here.
+
+    ``email`` and ``locale``: the checked address to mail the link to and the language of the
+    mail, for an invite by mail; None for a link to copy.
+    """
 
     invite: Invite
     token: str
+    email: str | None = None
+    locale: str | None = None
+
+
+def _check_mail_fields(email: object, locale: object) -> tuple[str, str]:
+    """Return the normalised address and the language of an invite mail, else raise Invalid (all fields at once)."""
+    errors: dict[str, str] = {}
+    address = None
+    try:
+        address = accounts.normalize_email(email if isinstance(email, str) else "")
+    except Invalid as exc:
+        errors.update(exc.fields)
+    if locale not in accounts.LOCALES:
+        errors["locale"] = str(_l("Please choose English or German."))
+    if errors:
+        raise Invalid(errors)
+    return address, locale  # type: ignore[return-value]
 
 
 def _team_of_coach(user: User) -> int:
@@ -61,11 +83,17 @@ def open_invites(session: Session, user: User, *, now: datetime) -> list[Invite]
     )
 
 
-def create_invite(session: Session, user: User, *, now: datetime, days: int = DEFAULT_DAYS) -> NewInvite:
-    """Make a single-use invite to the coach's team that expires after *days* days."""
+def create_invite(session: Session, user: User, *, now: datetime, days: int = DEFAULT_DAYS,
+                  email: object = None, locale: object = None) -> NewInvite:
+    """Make a single-use invite to the coach's team that expires after *days* days.
+
+    With an *email* (anything but None) the invite is meant to be mailed: the address and the
+    mail's *locale* ("en" or "de") are checked first, and nothing is made when either is bad.
+    """
     team_id = _team_of_coach(user)
     # The team's row is the lock: parallel requests count one after another, never past the cap.
     session.execute(select(Team.id).where(Team.id == team_id).with_for_update())
+    address, language = _check_mail_fields(email, locale) if email is not None else (None, None)
     count = session.scalar(
         select(func.count(Invite.id)).where(
             Invite.organization_id == user.organization_id, Invite.team_id == team_id, *_open(now)
@@ -84,7 +112,14 @@ def create_invite(session: Session, user: User, *, now: datetime, days: int = DE
     )
     session.add(invite)
     session.flush()
-    return NewInvite(invite, token)
+    return NewInvite(invite, token, address, language)
+
+
+def record_mailed(session: Session, invite: Invite, email: str) -> Invite:
+    """Record that the invite's link went out by mail to *email* (the open invites list shows it)."""
+    invite.email = email
+    session.flush()
+    return invite
 
 
 def revoke_invite(session: Session, user: User, invite_id: object, *, now: datetime) -> Invite:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from .. import streaks, warmth
+from .. import challenges, streaks, warmth
 from ..ids import parse_id
 from ..kinds import Role
 from ..models import Customer, StreakState, Touch, User
@@ -38,6 +38,8 @@ class RadarRow:
     customers: int
     warming: int
     quiet: int
+    coverage_customers: int = 0
+    covered: int = 0
 
     @property
     def streak_broken(self) -> bool:
@@ -123,10 +125,10 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
     )
     away = away_q.away_ranges_by_user(session, {i: coach.team_id for i in ids})
     crisis = coach.team_in_crisis
-    tally = {i: [0, 0, 0] for i in ids}  # customers, warming, quiet
-    for owner_id, cadence, last_touch, created_day, paused_until in session.execute(
+    tally = {i: [0, 0, 0, 0, 0] for i in ids}  # customers, warming, quiet, of the coverage tiers, covered
+    for owner_id, cadence, last_touch, created_day, paused_until, tier in session.execute(
         select(Customer.owner_id, Customer.cadence_days, Customer.last_touch_day, Customer.created_day,
-               Customer.paused_until)
+               Customer.paused_until, Customer.tier)
         .where(Customer.organization_id == coach.organization_id, Customer.owner_id.in_(ids),
                Customer.archived_at.is_(None))
     ):
@@ -138,6 +140,9 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
         tally[owner_id][0] += 1
         tally[owner_id][1] += state is warmth.Warmth.warming
         tally[owner_id][2] += state is warmth.Warmth.quiet
+        if str(tier) in challenges.COVERAGE_TIERS:
+            tally[owner_id][3] += 1
+            tally[owner_id][4] += state is not warmth.Warmth.quiet
     result = []
     for rep in reps:
         today = todays[rep.id]
@@ -157,6 +162,8 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
                 customers=tally[rep.id][0],
                 warming=tally[rep.id][1],
                 quiet=tally[rep.id][2],
+                coverage_customers=tally[rep.id][3],
+                covered=tally[rep.id][4],
             )
         )
     result.sort(key=RadarRow.risk_key)

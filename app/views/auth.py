@@ -1,18 +1,20 @@
-"""Sign up, sign in, sign out, and join a team through an invite link."""
+"""Sign up, sign in, sign out, reset a forgotten password, and join a team through an invite link."""
 
 from __future__ import annotations
 
-
 import hashlib
+from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import clock, redirects
+from .. import clock, mail, redirects
 from ..extensions import config_limit, db, limiter
 from ..htmx import render
-from ..operations import Conflict, Invalid, NotFound, accounts, invites
+from ..operations import Conflict, Invalid, NotFound, accounts, invites, password_reset
 
 bp = Blueprint("auth", __name__)
 
@@ -140,6 +142,8 @@ def join(token: str):
         return render("auth/join.html", team_name=team_name, token=token, signed_in=True,
                       values={}, errors={}, zones=[], status=409 if request.method == "POST" else 200)
     values = _fields("name", "email", "timezone")
+    if request.method == "GET" and invite.email:
+        values["email"] = invite.email  # the address the invite was mailed to
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -170,3 +174,92 @@ def join(token: str):
     return render("auth/join.html", team_name=team_name, token=token, signed_in=False, values=values,
                   errors=errors, zones=clock.zone_choices(), status=422 if errors else 200)
 
+
+
+# --- a forgotten password ---
+
+def _reset_address_key() -> str:
+    """Key the per-address limit of reset mails by a hash of the address asked about, as sign-in finds it."""
+    wanted = accounts.normalize_email(request.form.get("email", ""), check=False)
+    return "reset-address:" + hashlib.sha256(wanted.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _mail_reset(asked: password_reset.ResetRequest) -> None:
+    """Mail the reset link to an account's address, or the notice that there is no account; raise ``MailError``."""
+    minutes = current_app.config["PASSWORD_RESET_MINUTES"]
+    if asked.user is not None:
+        mail.send("password_reset", to=asked.address, user_id=asked.user.id,
+                  locale=asked.user.locale or str(get_locale()), subject=_l("Reset your Touchbase password"),
+                  template="password_reset", name=asked.user.name, minutes=minutes,
+                  link=mail.link("auth.reset_password", token=asked.token))
+    else:
+        mail.send("password_reset_no_account", to=asked.address, locale=str(get_locale()),
+                  subject=_l("Your Touchbase password reset"), template="password_reset_no_account",
+                  address=asked.address, forgot_link=mail.link("auth.forgot_password"),
+                  register_link=mail.link("auth.register"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(config_limit("PASSWORD_RESET_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(config_limit("PASSWORD_RESET_EMAIL_RATE_LIMIT"), methods=["POST"], key_func=_reset_address_key)
+def forgot_password():
+    """Ask for a password reset link by mail; the answer is the same whether the address has an account or not.
+
+    Every valid request sends a mail: the link to an account's address, a short notice to any
+    other address. So every answer waits for a mail to go out, a mail server that is down fails
+    every request alike (503, nothing kept), and no answer tells whether an account exists.
+    """
+    values = _fields("email")
+    if request.method == "GET":
+        return render("auth/forgot.html", values=values, errors={})
+    lifetime = timedelta(minutes=current_app.config["PASSWORD_RESET_MINUTES"])
+    try:
+        asked = password_reset.request_reset(db.session, values["email"], now=clock.now(), lifetime=lifetime)
+    except Invalid as exc:
+        db.session.rollback()
+        return render("auth/forgot.html", values=values, errors=exc.fields, status=422)
+    try:
+        _mail_reset(asked)
+    except mail.MailError:
+        db.session.rollback()  # no link is kept that no mail carries
+        return render("auth/forgot.html", values=values, errors={}, unavailable=True, status=503)
+    db.session.commit()
+    return render("auth/forgot.html", values={}, errors={}, sent=True)
+
+
+def _no_store(response):
+    """Keep a page with a reset token out of every cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_password(token: str):
+    """Set a new password through a reset link, then sign in; every other session ends.
+
+    An unknown, used or expired link gets one page with 410 Gone.
+    """
+    now = clock.now()
+    try:
+        reset = password_reset.find_reset(db.session, token, now=now)
+    except NotFound:
+        return _no_store(render("auth/reset_invalid.html", status=410))
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            user = password_reset.reset_password(db.session, token, password=request.form.get("password", ""),
+                                                 confirm=request.form.get("confirm_password", ""), now=now)
+        except NotFound:
+            db.session.rollback()
+            return _no_store(render("auth/reset_invalid.html", status=410))
+        except Invalid as exc:
+            db.session.rollback()
+            errors = exc.fields
+        else:
+            db.session.commit()
+            _signed_in(user)
+            flash(_("Your new password is set. You are signed in, and signed out everywhere else."))
+            return redirect(url_for("today.index"))
+    return _no_store(render("auth/reset.html", token=token, email=reset.user.email, errors=errors,
+                            status=422 if errors else 200))

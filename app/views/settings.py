@@ -1,20 +1,20 @@
-"""Settings: profile and day, vacation and sick days, password, API tokens, the calendar feed."""
+"""Settings: profile and day, vacation and sick days, the weekly summary mail, password, API tokens, the calendar feed."""
 
 from __future__ import annotations
 
 from datetime import time
 
 from babel.dates import get_day_names
-from flask import Blueprint, request, url_for
+from flask import Blueprint, current_app, request, url_for
 from flask_babel import format_time, get_locale, refresh
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user
 
 from .. import clock
-from ..extensions import config_limit, db, limiter, user_or_address
+from ..extensions import config_limit, csrf, db, limiter, user_or_address
 from ..htmx import render, trigger
-from ..operations import accounts, away, calendar_feeds, tokens
+from ..operations import NotFound, accounts, away, calendar_feeds, tokens, weekly_mail
 from . import forms
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -70,6 +70,7 @@ def _page(*, status: int = 200, block: str | None = None, values: dict | None = 
         away_values=context.pop("away_values", {"reason": "vacation"}),
         away_errors=context.pop("away_errors", {}),
         calendar_feed=calendar_feeds.get_feed(db.session, current_user),
+        weekly_errors=context.pop("weekly_errors", {}),
         **context,
     )
 
@@ -185,3 +186,36 @@ def revoke_calendar():
     return forms.answered(_("Calendar feed turned off. Its address no longer works."),
                           url_for("settings.index", _anchor="calendar"),
                           partial=lambda: _page(block="calendar", calendar_revoked=True))
+@bp.post("/weekly-mail")
+@login_required
+def weekly_mail_switch():
+    """Switch the weekly summary by e-mail on or off (the checkbox; left out means off)."""
+    value = request.form.get("weekly_summary_mail")
+
+    def done(user):
+        message = _("Weekly summary switched on.") if user.weekly_summary_mail else _("Weekly summary switched off.")
+        return forms.answered(message, url_for("settings.index", _anchor="weekly-mail"),
+                              partial=lambda: _page(block="weekly_mail", weekly_saved=True))
+
+    return forms.save(lambda: weekly_mail.set_subscribed(db.session, current_user, value),
+                      invalid=lambda errors: _page(status=422, block="weekly_mail", weekly_errors=errors), done=done)
+
+
+@bp.route("/weekly-mail/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the permission; mail programs post here without a form (RFC 8058)
+def unsubscribe_weekly(token: str):
+    """Stop the weekly summary from the link in the mail, without signing in: GET asks, POST does it.
+
+    A token that is not ours is a 404.
+    """
+    secret = current_app.secret_key
+    try:
+        if request.method == "POST":
+            user = weekly_mail.unsubscribe(db.session, token, secret=secret)
+            db.session.commit()
+        else:
+            user = weekly_mail.subscriber(db.session, token, secret=secret)
+    except NotFound:
+        db.session.rollback()
+        return render("settings/unsubscribe.html", token=token, email=None, done=False, status=404)
+    return render("settings/unsubscribe.html", token=token, email=user.email, done=request.method == "POST")

@@ -1,13 +1,14 @@
-"""The team page: the coach's quiet radar and crisis mode, members, team holidays, invite links."""
+"""The team page: the coach's quiet radar and crisis mode, members, team holidays, invites by link or mail."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from .. import badges, clock
+from .. import badges, clock, mail
 from ..extensions import config_limit, db, limiter, user_or_address
 from ..htmx import fragment, is_partial, render, trigger
 from ..models import Touch
@@ -36,6 +37,7 @@ def _page(*, status: int = 200, block: str | None = None, **context):
         coach=coach,
         invites=invites.open_invites(db.session, current_user, now=now) if coach else [],
         invite_errors=context.pop("invite_errors", {}),
+        invite_values=context.pop("invite_values", {"locale": current_user.locale or str(get_locale() or "en")}),
         today=today,
         holidays=away.list_team_holidays(db.session, current_user, today=today),
         holiday_limits=away.limits(today),
@@ -55,9 +57,13 @@ def index():
     return _page()
 
 
+# Links made to copy and links sent by mail count against one limit per coach.
+_invite_limit = limiter.shared_limit(config_limit("INVITE_RATE_LIMIT"), scope="invites", key_func=user_or_address)
+
+
 @bp.post("/invites")
 @login_required
-@limiter.limit(config_limit("INVITE_RATE_LIMIT"), key_func=user_or_address)
+@_invite_limit
 def create_invite():
     """Make a single-use invite link and show it once; for anyone but a coach it does not exist."""
     return forms.save(
@@ -65,6 +71,43 @@ def create_invite():
         invalid=lambda errors: _page(status=422, block="invites", invite_errors=errors),
         done=lambda new: _page(status=201, block="invites", new_invite=new.invite,
                                new_link=url_for("auth.join", token=new.token, _external=True)))
+
+
+@bp.post("/invites/mail")
+@login_required
+@_invite_limit
+def mail_invite():
+    """Make an invite and mail its link in the chosen language; for anyone but a coach it does not exist.
+
+    The invite is committed before the mail goes out. When the mail server does not take the
+    mail, the invite is kept and its link shown to the coach to send by hand, with a clear
+    message. An address that already has an account is treated like any other (the answer
+    never tells whether someone, maybe in another organisation, has one).
+    """
+    values = {"email": request.form.get("email", ""), "locale": request.form.get("locale", "")}
+
+    def done(new: invites.NewInvite):
+        team = current_user.team
+        try:
+            mail.send("invite", to=new.email, locale=new.locale,
+                      subject=_l("%(coach)s invites you to %(team)s on Touchbase", coach=current_user.name,
+                                 team=team.name),
+                      template="invite", coach=current_user.name, team=team.name,
+                      link=mail.link("auth.join", token=new.token),
+                      expires_on=clock.local_now(new.invite.expires_at, current_user.timezone).date())
+        except mail.MailError:
+            return _page(status=201, block="invites", new_invite=new.invite, mail_failed=new.email,
+                         new_link=url_for("auth.join", token=new.token, _external=True), invite_values=values)
+        invites.record_mailed(db.session, new.invite, new.email)
+        db.session.commit()
+        return forms.answered(_("Invite sent to %(email)s.", email=new.email), url_for("team.index", _anchor="invites"),
+                              partial=lambda: _page(status=201, block="invites", mailed_to=new.email))
+
+    return forms.save(
+        lambda: invites.create_invite(db.session, current_user, now=clock.now(), days=current_app.config["INVITE_DAYS"],
+                                      email=values["email"], locale=values["locale"]),
+        invalid=lambda errors: _page(status=422, block="invites", invite_errors=errors, invite_values=values),
+        done=done)
 
 
 @bp.post("/invites/<int:invite_id>/revoke")

@@ -30,16 +30,21 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+LIVE_SECRET = "live-test-secret"
+
+
 @pytest.fixture(scope="session")
-def live_app(_app, database_url):
+def live_app(_app, database_url, tmp_path_factory):
     """An app on the same test database as ``_app``, with CSRF on, as a real browser meets it."""
     return create_app(
         {
-            "SECRET_KEY": "live-test-secret",
+            "SECRET_KEY": LIVE_SECRET,
             "SQLALCHEMY_DATABASE_URI": database_url,
             "WTF_CSRF_ENABLED": True,
             "RATELIMIT_ENABLED": False,
             "SERVER_NAME": None,
+            "MAIL_BACKEND": "file",
+            "MAIL_FILE_PATH": str(tmp_path_factory.mktemp("live-mail")),
         }
     )
 

@@ -13,8 +13,9 @@ import pytest
 from app import ROOT, clock
 from app.kinds import Role
 from app.models import Customer, FollowUp, Touch
+from app.operations import password_reset, weekly_mail
 
-from .conftest import PHONE, _unavailable
+from .conftest import LIVE_SECRET, PHONE, _unavailable
 
 from .helpers import sign_in
 
@@ -166,9 +167,23 @@ def test_every_page_passes_axe_and_has_big_enough_tap_targets(axe_page, session,
     assert problems == {}
 
 
-def test_signed_out_pages_pass_axe(axe_page):
-    problems = {path: findings for path in ("/login", "/register", "/offline") if (findings := _audit(axe_page, path))}
+def test_signed_out_pages_pass_axe(axe_page, session, make_user):
+    user = make_user()
+    reset = password_reset.request_reset(session, user.email, now=clock.now(), lifetime=timedelta(hours=1))
+    unsubscribe = weekly_mail.unsubscribe_token(user, secret=LIVE_SECRET)
+    session.commit()
+    paths = ("/login", "/register", "/offline", "/password/forgot", f"/password/reset/{reset.token}",
+             f"/settings/weekly-mail/unsubscribe/{unsubscribe}")
+    problems = {path: findings for path in paths if (findings := _audit(axe_page, path))}
     assert problems == {}
+
+
+def test_the_pages_after_a_link_no_longer_works_pass_axe(axe_page):
+    for path in ("/password/reset/unknown", "/settings/weekly-mail/unsubscribe/unknown"):
+        axe_page.goto(path)
+        axe_page.add_script_tag(path=str(AXE))
+        assert [v for v in axe_page.evaluate(RUN_AXE) if v["impact"] in SERIOUS] == [], path
+        assert axe_page.evaluate(SMALL_TARGETS, MIN_TAP) == [], path
 
 
 def test_every_control_on_today_is_reachable_by_keyboard(axe_page, session, team):

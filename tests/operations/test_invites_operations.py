@@ -164,3 +164,32 @@ def test_open_invites_are_capped(session, coach, monkeypatch):
     with pytest.raises(Invalid) as exc:
         invites.create_invite(session, coach, now=NOW)
     assert "invite" in exc.value.fields
+
+
+# -- invites by mail ------------------------------------------------------------------------------
+
+def test_an_invite_by_mail_checks_and_normalises_its_address_and_language(session, coach):
+    new = invites.create_invite(session, coach, now=NOW, email="  Rita@Example.COM ", locale="de")
+    assert (new.email, new.locale) == ("rita@example.com", "de")
+    assert new.invite.email is None  # recorded once the mail is out
+    invites.record_mailed(session, new.invite, new.email)
+    assert session.scalar(select(Invite.email)) == "rita@example.com"
+
+
+@pytest.mark.parametrize(("email", "locale", "fields"), [
+    ("", "en", {"email"}), ("no-at-sign", "de", {"email"}), (None, "en", set()), (["a@b.example"], "en", {"email"}),
+    ("rita@example.com", "fr", {"locale"}), ("rita@example.com", None, {"locale"}), ("x", "", {"email", "locale"}),
+])
+def test_an_invite_by_mail_with_a_bad_field_makes_nothing(session, coach, email, locale, fields):
+    if email is None:  # no address: a link to copy, whatever the language says
+        assert invites.create_invite(session, coach, now=NOW, email=None, locale=locale).email is None
+        return
+    with pytest.raises(Invalid) as raised:
+        invites.create_invite(session, coach, now=NOW, email=email, locale=locale)
+    assert set(raised.value.fields) == fields
+    assert session.scalar(select(func.count(Invite.id))) == 0
+
+
+def test_a_rep_cannot_invite_by_mail_either(session, coach, make_user):
+    with pytest.raises(NotFound):
+        invites.create_invite(session, make_user(team=coach.team), now=NOW, email="rita@example.com", locale="en")

@@ -25,7 +25,7 @@ from app.operations import push as push_ops
 from app.push import outbox, vapid
 from app.operations import tokens
 from bench.server import Gunicorn, app_environment
-from support import NOW, PASSWORD
+from support import NOW, PASSWORD, PRODUCTION_MAIL
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).with_name("flask"))
@@ -47,7 +47,7 @@ def test_production_never_starts_the_dev_scheduler_or_any_thread(tmp_path):
     before = set(threading.enumerate())
     app = create_app({
         "ENV": "production", "SECRET_KEY": "s" * 32, "VAPID_PRIVATE_KEY": vapid.new_private_key_pem(),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite'}", "SCHEDULER_ENABLED": True,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite'}", "SCHEDULER_ENABLED": True, **PRODUCTION_MAIL,
         "RATELIMIT_SINGLE_PROCESS": True,
     })
     assert scheduler._EXTENSION not in app.extensions

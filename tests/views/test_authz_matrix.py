@@ -89,6 +89,11 @@ EXEMPT = {
     "calendar.feed": "the feed token is itself the permission (a secret address); tests/views/test_calendar_feed.py "
                      "checks that unknown, replaced and revoked tokens are a 404 and that nobody else's "
                      "follow-ups appear",
+    "auth.reset_password": "the reset token is itself the permission (a secret link by mail); "
+                           "tests/views/test_password_reset.py checks that unknown, used and expired tokens are a 410",
+    "settings.unsubscribe_weekly": "the signed token in the weekly mail is itself the permission (it only switches "
+                                   "the mail off); tests/operations/test_weekly_mail.py checks that a forged one "
+                                   "is a 404",
 }
 
 

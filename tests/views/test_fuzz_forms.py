@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -21,7 +22,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.extensions import db
 from app.kinds import Role
-from app.operations import invites
+from app.operations import invites, password_reset
 from app.operations import touches as touch_ops
 
 EXAMPLES = 25
@@ -60,6 +61,7 @@ FORMS = [
     Form("/settings/", "/settings/password"),
     Form("/settings/", "/settings/tokens"),
     Form("/settings/", "/settings/away"),
+    Form("/settings/", "/settings/weekly-mail"),
     Form("/settings/reminders/", "/settings/reminders/kinds"),
     Form("/customers/new", "/customers/"),
     Form("/customers/{customer}/edit", "/customers/{customer}/edit"),
@@ -69,6 +71,9 @@ FORMS = [
     Form("/touches/{touch}/edit", "/touches/{touch}/edit"),
     Form("/team/", "/team/holidays"),
     Form("/team/", "/team/invites"),
+    Form("/team/", "/team/invites/mail"),
+    Form("/password/forgot", "/password/forgot", role=None),
+    Form("/password/reset/{reset}", "/password/reset/{reset}", role=None),
     Form("/team/", "/team/crisis"),
     Form("/challenges/new", "/challenges/"),
     Form("/settings/", "/challenges/privacy"),
@@ -159,9 +164,10 @@ def world(session, make_org, make_user, make_customer):
     rep_customer = make_customer(rep, "Rep's customer", now=now)
     rep_touch = touch_ops.log_touch(session, user=rep, customer_id=rep_customer.id, kind="visit", now=now).touch
     invite = invites.create_invite(session, coach, now=now).token
+    reset = password_reset.request_reset(session, rep.email, now=now, lifetime=timedelta(hours=1)).token
     session.commit()
     return {"coach": coach, "customer": customer.id, "touch": touch.id, "rep": rep.id, "rep_touch": rep_touch.id,
-            "invite": invite}
+            "invite": invite, "reset": reset}
 
 
 def _client(app, world, role):

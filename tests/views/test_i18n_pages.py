@@ -151,7 +151,7 @@ def test_no_english_leaks_into_a_german_users_pages(client, login, session, germ
 
 
 def test_visitors_get_german_pages_by_accept_language(client):
-    for path in ("/login", "/register", "/offline"):
+    for path in ("/login", "/register", "/offline", "/password/forgot", "/password/reset/unknown"):
         response = client.get(path, headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
         html = response.get_data(as_text=True)
         assert '<html lang="de">' in html, path

@@ -14,7 +14,7 @@ from app.push import endpoints, vapid
 from app.config import Defaults
 from app.models import PushSubscription
 from fake_push import b64url
-from support import NOW
+from support import NOW, PRODUCTION_MAIL
 from views.test_api import call
 
 DEFAULT_HOSTS = Defaults.PUSH_ENDPOINT_HOSTS
@@ -240,7 +240,7 @@ def test_configured_keys_win_and_must_match(app):
 
 
 def test_production_refuses_to_start_without_vapid_keys():
-    settings = {"ENV": "production", "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    settings = {"ENV": "production", "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://", **PRODUCTION_MAIL,
                 "RATELIMIT_SINGLE_PROCESS": True}
     with pytest.raises(RuntimeError, match="VAPID"):
         create_app(settings)

@@ -17,7 +17,7 @@ from app.push import vapid
 from app.extensions import db
 from app.kinds import Role
 from app.models import Organization, User
-from support import PASSWORD, csrf_token_from
+from support import PASSWORD, PRODUCTION_MAIL, csrf_token_from
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTPS = "https://localhost"
@@ -176,7 +176,7 @@ def production(app, database_url, vapid_pem):
     """An app configured as in production (CSRF and rate limits on), on the test database."""
     prod = create_app({
         "ENV": "production", "SECRET_KEY": "production-secret-for-tests", "SQLALCHEMY_DATABASE_URI": database_url,
-        "VAPID_PRIVATE_KEY": vapid_pem, "TESTING": True, "RATELIMIT_SINGLE_PROCESS": True,
+        "VAPID_PRIVATE_KEY": vapid_pem, "TESTING": True, "RATELIMIT_SINGLE_PROCESS": True, **PRODUCTION_MAIL,
     })
     yield prod
     _dispose(prod)

@@ -15,7 +15,7 @@ from app import create_app
 from app.extensions import db, limiter
 from app.kinds import Role
 from app.operations import invites
-from support import NOW, PASSWORD
+from support import NOW, PASSWORD, PRODUCTION_MAIL
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 LIMITS = {
@@ -205,7 +205,7 @@ def test_production_refuses_per_process_limits(database_url, storage):
     from app.push import vapid
 
     settings = {"ENV": "production", "SECRET_KEY": "s" * 32, "SQLALCHEMY_DATABASE_URI": database_url,
-                "VAPID_PRIVATE_KEY": vapid.new_private_key_pem()}
+                "VAPID_PRIVATE_KEY": vapid.new_private_key_pem(), **PRODUCTION_MAIL}
     if storage:
         settings["RATELIMIT_STORAGE_URI"] = storage
     with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
