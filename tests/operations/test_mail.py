@@ -106,7 +106,7 @@ def test_links_use_the_public_url_else_the_request_else_the_development_server(a
 # -- settings --------------------------------------------------------------------------------------
 
 BASE = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
-PRODUCTION = {**BASE, "ENV": "production", "VAPID_PRIVATE_KEY": None}
+PRODUCTION = {**BASE, "ENV": "production", "VAPID_PRIVATE_KEY": None, "RATELIMIT_SINGLE_PROCESS": True}
 
 
 @pytest.fixture(scope="module")
