@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import html as html_lib
 import io
 import re
 from datetime import timedelta
@@ -13,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.kinds import Role
 from app.models import Customer, ImportToken
-from support import NOW, csrf_token_from
+from support import NOW, csrf_token_from, import_confirm_fields
 
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026, 11:00 in Berlin
@@ -30,16 +29,8 @@ def upload(client, content: bytes, filename: str = "customers.csv"):
     )
 
 
-def confirm_fields(page: str) -> dict[str, str]:
-    """Return the hidden fields of the preview's confirm form (token and content)."""
-    form = re.search(r'<form id="import-confirm".*?</form>', page, re.S)
-    assert form, "no confirm form"
-    return {name: html_lib.unescape(value)
-            for name, value in re.findall(r'<input type="hidden" name="(token|content)" value="([^"]*)">', form.group(0))}
-
-
 def confirm(client, page: str, **extra):
-    return client.post("/customers/import/confirm", data={**confirm_fields(page), **extra},
+    return client.post("/customers/import/confirm", data={**import_confirm_fields(page), **extra},
                        content_type="multipart/form-data")
 
 
@@ -67,7 +58,7 @@ def test_preview_writes_only_its_token_then_confirm_imports_all(client, session,
     assert "Anna" in page and "Berg KG" in page and "No errors." in page
     assert "Recognised: List with a name column" in page and "read as UTF-8" in page
     assert "1 column is ignored" in page and "Geburtstag" in page
-    fields = confirm_fields(page)
+    fields = import_confirm_fields(page)
     assert fields["content"].startswith("Name;Firma") and len(fields["token"]) > 20
 
     response = confirm(client, page)
