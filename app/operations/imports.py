@@ -30,7 +30,7 @@ from ..queries import customers as customers_q
 from . import Invalid
 from .csv_io import detect_delimiter, strip_bom, unescape_cell
 from .customers import MAX_NOTES, CleanCustomer, CustomerInput, clean_customer, new_customer
-from .vcards import is_vcard, read_cards
+from . import vcards
 
 TOKEN_BYTES = 32
 TOKEN_LIFETIME = timedelta(hours=12)
@@ -172,22 +172,20 @@ def parse(text: str, *, max_rows: int) -> ImportPreview:
     text = strip_bom(text)
     if not text.strip():
         return ImportPreview(text=text, problems=(str(_l("The file is empty.")),))
-    if is_vcard(text):
+    if vcards.is_vcard(text):
         return _parse_vcards(text, max_rows=max_rows)
     return _parse_csv(text, max_rows=max_rows)
 
 
 def _parse_vcards(text: str, *, max_rows: int) -> ImportPreview:
-    found = read_cards(text, max_cards=max_rows)
+    found = vcards.read_cards(text, max_cards=max_rows)
     rows = tuple(_row(card.line, card.values) for card in found.cards)
     problems = found.problems or (() if rows else (str(_l("The file has no vCards.")),))
     return ImportPreview(
         text=text,
         layout="picked" if found.picked else "vcard",
         columns=found.columns,
-        reads=tuple((name, props) for name, props in (("name", ("FN", "N")), ("company", ("ORG",)),
-                                                       ("email", ("EMAIL",)), ("phone", ("TEL",)),
-                                                       ("notes", ("NOTE",))) if name in found.columns),
+        reads=tuple((name, props) for name, props in vcards.READS if name in found.columns),
         ignored=found.ignored,
         problems=problems,
         rows=rows,

@@ -238,6 +238,20 @@ def test_german_column_names_and_dates_still_work():
         "Anna", "Muster GmbH", "A", 10, "2026-12-31")
 
 
+def test_touchbase_exports_import_back_and_columns_added_later_are_ignored(session, make_user, make_customer):
+    rep = make_user()
+    customer = make_customer(rep, "Anna Berg", company="Berg KG", tier="A", notes="Two\nlines")
+    body = csv_io.export_csv([csv_io.export_record(customer, "green")], delimiter=";")
+    lines = body.split("\r\n")
+    lines[0] += ";next_touch_day"  # a column a later release of the export adds
+    lines[1] += ";2026-12-01"
+    preview = imports.parse(csv_io.decode("\r\n".join(lines).encode()).text, max_rows=MAX)
+    assert preview.layout == "touchbase" and preview.ok
+    assert preview.ignored == ("last_touch_day", "warmth", "next_touch_day")
+    clean = preview.rows[0].clean
+    assert (clean.name, clean.company, clean.tier.value, clean.notes) == ("Anna Berg", "Berg KG", "A", "Two\nlines")
+
+
 def test_the_row_limit_holds_for_every_layout():
     text = read("outlook_contacts_de.csv").text
     assert not imports.parse(text, max_rows=2).ok
