@@ -140,6 +140,7 @@ def test_picked_phone_contacts_lead_to_their_preview_and_import(page, session, m
     page.goto("/customers/import")
     button = page.get_by_role("button", name="Pick from your phone")
     expect(button).to_be_visible()
+    page.screenshot(path="/tmp/import-picker.png", full_page=True)
     button.click()
     expect(page.get_by_test_id("import-layout")).to_have_text("Recognised: Contacts picked on your phone")
     assert json.loads(page.evaluate("sessionStorage.getItem('picker-call')")) == {
