@@ -18,6 +18,9 @@ READS = (("name", ("FN", "N")), ("company", ("ORG",)), ("email", ("EMAIL",)), ("
          ("notes", ("NOTE",)))
 STRUCTURE = frozenset({"version", "prodid"})
 MAX_PICKED_TEXT = 1000
+# vobject joins a quoted-printable value's soft line breaks in time quadratic in its length; no
+# address book writes a value this long, so a file with one is refused before vobject reads it.
+MAX_QP_LINES = 1000
 _START = re.compile(r"\s*BEGIN:VCARD\b", re.IGNORECASE)
 
 
@@ -77,9 +80,25 @@ def _card_values(card) -> dict[str, str]:
     return values
 
 
-def _begin_lines(text: str) -> list[int]:
-    # vobject counts lines as readline() does: only "\n" ends one.
-    return [n for n, line in enumerate(text.split("\n"), 1) if _START.match(line)]
+def _begin_lines(lines: list[str]) -> list[int]:
+    return [n for n, line in enumerate(lines, 1) if _START.match(line)]
+
+
+def _overlong_value(lines: list[str]) -> int | None:
+    """Return the line where a quoted-printable value longer than MAX_QP_LINES lines begins, else None."""
+    run = 0
+    for number, line in enumerate(lines, 1):
+        if line.rstrip("\r").endswith("=") and (run or "quoted-printable" in line.lower()):
+            run += 1
+            if run > MAX_QP_LINES:
+                return number - run + 1
+        else:
+            run = 0
+    return None
+
+
+def _card_at(begins: list[int], line: int) -> int:
+    return sum(1 for begin in begins if begin <= line) or 1
 
 
 def _problem(exc: Exception, card: int, begin: int, lines: list[str]) -> str:
@@ -99,7 +118,12 @@ def read_cards(text: str, *, max_cards: int) -> CardFile:
     that cannot be read stops the whole file with a problem naming the card and the line;
     nothing is read from a broken file.
     """
-    begins = _begin_lines(text)
+    lines = text.split("\n")  # vobject counts lines as readline() does: only "\n" ends one
+    begins = _begin_lines(lines)
+    overlong = _overlong_value(lines)
+    if overlong is not None:
+        return CardFile((), (), (), (str(_l("vCard %(card)d has a value from line %(line)d on that is too long to read.",
+                                            card=_card_at(begins, overlong), line=overlong)),))
     cards: list[Card] = []
     seen: set[str] = set()
     picked = False
@@ -117,7 +141,7 @@ def read_cards(text: str, *, max_cards: int) -> CardFile:
     except Exception as exc:  # noqa: BLE001 - vobject raises many kinds (ParseError, LookupError, …) on bad input
         card = len(cards) + 1
         begin = begins[len(cards)] if len(cards) < len(begins) else 0
-        return CardFile((), (), (), (_problem(exc, card, begin, text.split("\n")),))
+        return CardFile((), (), (), (_problem(exc, card, begin, lines),))
     read = {prop.lower() for _field, props in READS for prop in props}
     columns = tuple(name for name, props in READS if any(prop.lower() in seen for prop in props) or name == "name")
     ignored = tuple(sorted(name.upper() for name in seen - read - STRUCTURE))

@@ -189,6 +189,19 @@ def test_broken_vcards_get_a_message_naming_the_card(text, needle):
     assert needle in preview.problems[0]
 
 
+def test_a_quoted_printable_value_too_long_to_read_is_refused():
+    card = "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:A\r\nEND:VCARD\r\n"
+
+    def with_note(soft_breaks: int) -> str:
+        note = "NOTE;ENCODING=QUOTED-PRINTABLE:a=\r\n" + "b=\r\n" * soft_breaks + "c\r\n"
+        return card.replace("END:VCARD", note + "END:VCARD")
+
+    assert imports.parse(card + with_note(vcards.MAX_QP_LINES), max_rows=MAX).problems == (
+        "vCard 2 has a value from line 8 on that is too long to read.",)
+    fits = with_note(vcards.MAX_QP_LINES - 2)
+    assert imports.parse(fits, max_rows=MAX).rows[0].values["notes"] == "a" + "b" * (vcards.MAX_QP_LINES - 2) + "c"
+
+
 def test_too_many_vcards_are_refused_like_too_many_rows():
     card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A{}\r\nEND:VCARD\r\n"
     assert imports.parse("".join(card.format(i) for i in range(3)), max_rows=3).ok
