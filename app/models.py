@@ -359,6 +359,27 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
+class ImportToken(db.Model):
+    """A customer import's preview, confirmable once: only its token's hash is stored.
+
+    Confirming claims it (``used_at``) in the same transaction that writes the customers and
+    the counts, so a repeated or concurrent confirmation finds it used and answers with them.
+    """
+
+    __tablename__ = "import_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_count: Mapped[int | None] = mapped_column(Integer)
+    merged_count: Mapped[int | None] = mapped_column(Integer)
+    skipped_count: Mapped[int | None] = mapped_column(Integer)
+
+
 class AwayPeriod(db.Model):
     """A rep's vacation or sick leave: inclusive local days that neither extend nor break a streak."""
 

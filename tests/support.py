@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from datetime import datetime, timezone
 
@@ -17,3 +18,11 @@ def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "no csrf token in page"
     return match.group(1)
+
+
+def import_confirm_fields(html: str) -> dict[str, str]:
+    """Return the hidden fields (token and content) of an import preview's confirm form."""
+    form = re.search(r'<form id="import-confirm".*?</form>', html, re.S)
+    assert form, "no confirm form"
+    return {name: html_lib.unescape(value)
+            for name, value in re.findall(r'<input type="hidden" name="(token|content)" value="([^"]*)">', form.group(0))}

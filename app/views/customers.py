@@ -1,4 +1,5 @@
-"""Customer pages: the list with active search, detail and timeline, the next touch, create, edit, archive, CSV."""
+"""Customer pages: the list with active search, detail and timeline, the next touch, create, edit, archive,
+import, CSV."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import clock, follow_ups
+from .. import clock, follow_ups, ids
 from ..extensions import db
 from ..htmx import is_partial, render, trigger
 from ..kinds import Tier
 from ..models import Customer
 from ..operations import Conflict, Invalid, NotFound
-from ..operations import csv_io
+from ..operations import csv_io, imports, vcards
 from ..operations import customers as ops
 from ..operations import follow_ups as follow_up_ops
 from ..queries import common as common_q
@@ -262,11 +263,13 @@ def _max_rows() -> int:
     return int(current_app.config.get("CSV_MAX_ROWS", 5000))
 
 
-def _render_import(preview: csv_io.ImportPreview | None = None, errors: dict | None = None, status: int = 200):
+def _render_import(preview: imports.ImportPreview | None = None, errors: dict | None = None, status: int = 200,
+                   token: str | None = None):
     return render(
         "customers/import.html",
         preview=preview,
         errors=errors or {},
+        token=token,
         max_rows=_max_rows(),
         max_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024),
         status=status,
@@ -285,47 +288,82 @@ def _too_large(_error):
 @bp.get("/import")
 @login_required
 def import_form():
-    """Show the CSV upload form."""
+    """Show the upload form: a file (CSV or vCard), pasted text, or contacts picked on the phone."""
     return _render_import()
 
 
-def _submitted_csv() -> str:
+def _submitted() -> tuple[str, str | None]:
+    """Return the submitted text and, for a file, the encoding it was read in."""
+    picked = request.form.get("picked")
+    if picked:
+        return vcards.picked_to_vcards(picked, max_cards=_max_rows()), None
     upload = request.files.get("file")
     if upload is not None and upload.filename:
         data = upload.read()
         if data:
-            return csv_io.decode(data)
-    return request.form.get("text") or ""
+            decoded = csv_io.decode(data)
+            return decoded.text, decoded.encoding
+    return request.form.get("text") or "", None
 
 
 @bp.post("/import")
 @login_required
 def import_preview():
-    """Check an uploaded or pasted CSV and show every row with its errors; nothing is written."""
+    """Check an export and show every row with its errors and duplicates; only a one-time token is written."""
     try:
-        text = _submitted_csv()
+        text, encoding = _submitted()
     except Invalid as exc:
         return _render_import(errors=exc.fields, status=422)
     if not text.strip():
-        return _render_import(errors={"file": _("Please choose a CSV file or paste its content.")}, status=422)
-    preview = csv_io.preview(db.session, current_user, text, max_rows=_max_rows())
-    return _render_import(preview, status=200 if preview.ok else 422)
+        return _render_import(errors={"file": _("Please choose a file or paste its content.")}, status=422)
+    preview = imports.preview(db.session, current_user, text, max_rows=_max_rows(), encoding=encoding)
+    if not preview.ok:
+        return _render_import(preview, status=422)
+    token = imports.issue_token(db.session, current_user, preview.text, now=clock.now())
+    db.session.commit()
+    return _render_import(preview, token=token)
+
+
+def _choices() -> dict[int, str]:
+    """Return the per-row duplicate choices of the confirm form: line -> skip, merge or new."""
+    choices = {}
+    for key, value in request.form.items():
+        line = ids.parse_id(key.removeprefix("row-")) if key.startswith("row-") else None
+        if line is not None:
+            choices[line] = value
+    return choices
+
+
+def _imported(result: imports.ImportResult) -> str:
+    parts = [ngettext("%(num)d customer was imported.", "%(num)d customers were imported.", result.created)]
+    if result.merged:
+        parts.append(ngettext("%(num)d duplicate was merged into the existing customer.",
+                              "%(num)d duplicates were merged into the existing customers.", result.merged))
+    if result.skipped:
+        parts.append(ngettext("%(num)d duplicate was skipped.", "%(num)d duplicates were skipped.", result.skipped))
+    summary = " ".join(parts)
+    return _("This import was already done: %(summary)s", summary=summary) if result.already else summary
 
 
 @bp.post("/import/confirm")
 @login_required
 def import_confirm():
-    """Import the previewed CSV, checked again: every customer or, on any error, none."""
+    """Import the previewed file once, checked again: every row as chosen or, on any error, none."""
+    text = request.form.get("content") or ""
     try:
-        created = csv_io.import_customers(
-            db.session, owner=current_user, text=request.form.get("content") or "", now=clock.now(),
-            max_rows=_max_rows(),
+        result = imports.confirm_import(
+            db.session, user=current_user, token=request.form.get("token"), text=text,
+            choices=_choices(), every=request.form.get("all") or None, now=clock.now(), max_rows=_max_rows(),
         )
-    except csv_io.ImportRejected as exc:
+    except imports.ImportRejected as exc:
         db.session.rollback()
         return _render_import(exc.preview, errors=exc.fields, status=422)
+    except Invalid as exc:
+        db.session.rollback()
+        preview = imports.preview(db.session, current_user, text, max_rows=_max_rows())
+        return _render_import(preview, errors=exc.fields, status=422)
     db.session.commit()
-    flash(ngettext("%(num)d customer was imported.", "%(num)d customers were imported.", len(created)))
+    flash(_imported(result))
     return redirect(url_for(".index"), 303)
 
 

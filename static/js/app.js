@@ -526,3 +526,50 @@
     list.forEach(badgeToast);
   });
 })();
+
+// == Customers: import ==
+// "Pick from your phone" exists only where the Contact Picker API does (Android Chrome): the
+// form is rendered hidden and shown here, so no browser shows a button that cannot work. The
+// picked contacts go as JSON to the same preview as an uploaded file. In the preview, "All
+// duplicates" sets every row's choice at once (without script the server applies it).
+(function () {
+  "use strict";
+
+  function hasPicker() {
+    return "contacts" in navigator && "ContactsManager" in window && typeof navigator.contacts.select === "function";
+  }
+
+  function initPicker(root) {
+    if (!root.querySelectorAll || !hasPicker()) { return; }
+    root.querySelectorAll("form[data-contact-picker]").forEach(function (form) { form.hidden = false; });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-contact-picker-open]");
+    if (!button || !hasPicker()) { return; }
+    var form = button.closest("form");
+    navigator.contacts.select(["name", "email", "tel"], { multiple: true }).then(function (contacts) {
+      if (!contacts || !contacts.length) { return; }
+      form.elements.picked.value = JSON.stringify(contacts.map(function (contact) {
+        return { name: contact.name || [], email: contact.email || [], tel: contact.tel || [] };
+      }));
+      form.requestSubmit();
+    }).catch(function () { /* the rep closed the picker */ });
+  });
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("select[data-import-all]") && target.value) {
+      document.querySelectorAll('[data-import-choice] input[type="radio"]').forEach(function (radio) {
+        radio.checked = radio.value === target.value || (target.value === "merge" && radio.value === "skip" &&
+          !radio.closest("[data-import-choice]").querySelector('input[value="merge"]'));
+      });
+    } else if (target.matches && target.matches('[data-import-choice] input[type="radio"]')) {
+      var all = document.querySelector("select[data-import-all]");
+      if (all) { all.value = ""; }
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { initPicker(document); });
+  document.addEventListener("htmx:load", function (event) { initPicker(event.target); });
+})();

@@ -230,6 +230,23 @@ def test_warmth_streak_and_badges_never_rely_on_colour_alone(axe_page, session, 
     assert any("Quiet" in text for text in pills) and all(text.strip() for text in pills)
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_import_preview_with_duplicates_passes_axe(axe_page, session, team, scheme):
+    """The import page's second state, after an upload: columns read, ignored ones, duplicate choices."""
+    _coach, rep, quiet = team
+    axe_page.emulate_media(color_scheme=scheme)
+    sign_in(axe_page, rep.email)
+    axe_page.goto("/customers/import")
+    axe_page.set_input_files("#f-file", str(ROOT / "tests" / "data" / "imports" / "salesforce_accounts_report.csv"))
+    axe_page.get_by_role("button", name="Check the file").click()
+    axe_page.get_by_test_id("import-duplicate").first.wait_for()  # Müller AG is a customer already
+    axe_page.locator("details.import-ignored summary").click()
+    axe_page.add_script_tag(path=str(AXE))
+    serious = [v for v in axe_page.evaluate(RUN_AXE) if v["impact"] in SERIOUS]
+    small = axe_page.evaluate(SMALL_TARGETS, MIN_TAP)
+    assert {"axe": serious, "small tap targets": small} == {"axe": [], "small tap targets": []}
+
+
 def test_axe_is_the_pinned_package():
     import json
 

@@ -16,7 +16,7 @@ from app.cli import demo
 from app.extensions import db
 from app.kinds import Direction, Role, TouchKind
 from app.models import BadgeAward, Challenge, Customer, Organization, PointsEntry, PushSubscription, Touch, User
-from app.operations import away, awards, calendar_feeds, invites, kudos, password_reset, tokens, touches, weekly_mail
+from app.operations import away, awards, calendar_feeds, imports, invites, kudos, password_reset, tokens, touches, weekly_mail
 from app.operations import challenges as challenge_ops
 from app.push import outbox
 from app.queries import customers as customers_q
@@ -307,6 +307,7 @@ def _use_the_demo(session, now: datetime) -> None:
     invites.create_invite(session, katrin, now=now)
     tokens.create_token(session, lena, name="Phone", now=now)
     calendar_feeds.make_feed(session, lena, now=now)
+    imports.issue_token(session, lena, "name\nNew customer\n", now=now)
     password_reset.request_reset(session, lena.email, now=now, lifetime=timedelta(hours=1))
     weekly_mail.set_subscribed(session, lena, "1")
     weekly_mail.claim(session, lena.id, "2026-W48", now=now)

@@ -25,7 +25,7 @@ from app.models import AwayPeriod, Customer, FollowUp, PointsEntry, StreakState,
 from app.operations import awards, tokens
 from app.operations.customers import CustomerInput, edit_customer_as
 
-from support import NOW, PASSWORD
+from support import NOW, PASSWORD, import_confirm_fields
 
 _TOKEN = re.compile(r'(name="csrf_token" value="|"X-CSRFToken": ")[^"]+')
 
@@ -351,7 +351,10 @@ def test_adding_archiving_and_importing_customers(device, customers):
     assert device.post(f"/customers/{customers[0].id}/archive").status_code in (302, 303)
     page = _current(device, page)
     assert "Müller AG" not in page
-    response = device.post("/customers/import/confirm", data={"content": "name,tier\nImport AG,A\n"},
+    preview = device.post("/customers/import", data={"text": "name,tier\nImport AG,A\n"},
+                          content_type="multipart/form-data")
+    assert preview.status_code == 200, preview.status_code
+    response = device.post("/customers/import/confirm", data=import_confirm_fields(preview.get_data(as_text=True)),
                            content_type="multipart/form-data")
     assert response.status_code in (302, 303), response.status_code
     _current(device, page)

@@ -25,7 +25,7 @@ from app.nudges import rules, texts
 from app.nudges.model import RepSnapshot
 from app.operations import invites
 from app.push import outbox
-from support import PASSWORD
+from support import PASSWORD, import_confirm_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "<script>alert(1)</script>"
@@ -102,8 +102,10 @@ def filled(app, session):
     keep("csv preview", coach.post("/customers/import", data={
         "text": f"name;company;notes\n{PAYLOAD};{IMG};{SCRIPT}\n\"{IMG}\";x;{JS_URL}\n;{SCRIPT};\n"}),
          allowed=(422,))  # the last row has no name: the preview shows every row, with the error
-    keep("csv import", coach.post("/customers/import/confirm", data={"content": _csv(
+    importable = keep("csv check", coach.post("/customers/import", data={"text": _csv(
         ["name", "company", "notes"], [f"CSV {SCRIPT}", IMG, SCRIPT], [f"CSV {IMG}", JS_URL, PAYLOAD])}))
+    keep("csv import", coach.post("/customers/import/confirm",
+                                  data=import_confirm_fields(importable.get_data(as_text=True))))
 
     # A rep joins through an invite with the payload as name, logs a touch; the coach gives kudos.
     user = session.scalar(select(User))
