@@ -10,7 +10,8 @@ legible (about 12 px there) and grow with the screen. The rules:
   5 × 10ⁿ (whole numbers only for counts), about `TICKS` of them; a percent axis is 0–100.
 - **Labels under the weeks** are thinned to every *k*-th week so that none overlaps the next
   (`label_stride`, from a rough character width); the latest week is always labelled.
-- **Shaded weeks** (a crisis) are drawn as one band per run of consecutive weeks.
+- **Shaded weeks** (a crisis) are drawn as one band per run of consecutive weeks, labelled above
+  the plot from its left edge (from its right edge when the label would leave the viewBox).
 - **A partial week** (the current one, "so far") is flagged on its bar and point; a line reaches
   it with a separate, dashed segment.
 - **Gaps**: a week without a value (``None``: nothing to measure) breaks a line.
@@ -32,6 +33,7 @@ TOP = 22  # room above the plot for the shaded runs' labels
 BOTTOM = 24  # room below it for the week labels
 RIGHT = 6
 TICK_GAP = 6  # between a tick label and the plot
+EDGE = 8  # room left of the widest tick label (the character width is only an estimate)
 SPARK_WIDTH = 96
 SPARK_HEIGHT = 28
 
@@ -47,11 +49,13 @@ class Tick:
 
 @dataclass(frozen=True)
 class Label:
-    """A week's label under the plot, centred at *x*."""
+    """A week's label under the plot, centred at *x* (``anchor`` "middle"), or ending at the
+    viewBox's right edge ("end") when centring would push it out."""
 
     index: int
     x: float
     text: str
+    anchor: str = "middle"
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,11 @@ class Point:
 
 @dataclass(frozen=True)
 class Band:
-    """A run of shaded weeks, ``first``..``last`` (indexes), as a rectangle over the plot's height."""
+    """A run of shaded weeks, ``first``..``last`` (indexes), as a rectangle over the plot's height.
+
+    Its label goes above it, starting at ``label_x`` (``anchor`` "start"), or ending there
+    ("end") when it would run out of the viewBox on the right.
+    """
 
     first: int
     last: int
@@ -88,6 +96,8 @@ class Band:
     y: float
     width: float
     height: float
+    label_x: float = 0
+    anchor: str = "start"
 
 
 @dataclass(frozen=True)
@@ -165,6 +175,7 @@ def bar_chart(
     partial_last: bool = False,
     goal: Sequence[float | None] | None = None,
     tick_label: Callable[[float], str] = lambda v: f"{v:g}",
+    band_label: str = "",
     width: float = WIDTH,
     height: float = HEIGHT,
 ) -> Chart:
@@ -189,7 +200,7 @@ def bar_chart(
         steps = [f"M{_r(frame.left + i * band)} {_r(frame.y(g, ticks[-1]))}h{_r(band)}"
                  for i, g in enumerate(goal) if g is not None]
         goal_path = "".join(steps)
-    return frame.chart(ticks, tick_label, labels, shaded, bars=tuple(bars), goal=goal_path)
+    return frame.chart(ticks, tick_label, labels, shaded, band_label, bars=tuple(bars), goal=goal_path)
 
 
 def line_chart(
@@ -200,6 +211,7 @@ def line_chart(
     partial_last: bool = False,
     high: float | None = None,
     tick_label: Callable[[float], str] = lambda v: f"{v:g}",
+    band_label: str = "",
     width: float = WIDTH,
     height: float = HEIGHT,
 ) -> Chart:
@@ -226,7 +238,7 @@ def line_chart(
     if points and points[-1].partial and len(points) > 1 and points[-2].index == points[-1].index - 1:
         a, b = points[-2], points[-1]
         partial = f"M{a.x} {a.y}L{b.x} {b.y}"
-    return frame.chart(ticks, tick_label, labels, shaded, points=tuple(points), line="".join(line),
+    return frame.chart(ticks, tick_label, labels, shaded, band_label, points=tuple(points), line="".join(line),
                        partial_line=partial)
 
 
@@ -290,27 +302,33 @@ class _Frame:
     def y(self, value: float, top: float) -> float:
         return self.bottom - (max(0.0, min(value, top)) / top) * (self.bottom - self.top)
 
-    def bands(self, shaded: Sequence[bool], band: float) -> tuple[Band, ...]:
-        return tuple(
-            Band(first, last, _r(self.left + first * band), _r(self.top), _r((last - first + 1) * band),
-                 _r(self.bottom - self.top))
-            for first, last in runs(shaded)
-        )
+    def bands(self, shaded: Sequence[bool], band: float, label: str = "") -> tuple[Band, ...]:
+        found = []
+        for first, last in runs(shaded):
+            x, width = self.left + first * band, (last - first + 1) * band
+            fits = x + len(label) * CHAR <= self.width
+            found.append(Band(first, last, _r(x), _r(self.top), _r(width), _r(self.bottom - self.top),
+                              _r(x if fits else min(x + width, self.width)), "start" if fits else "end"))
+        return tuple(found)
 
-    def chart(self, ticks, tick_label, labels, shaded, **parts) -> Chart:
+    def label(self, index: int, x: float, text: str) -> Label:
+        if x + len(text) * CHAR / 2 > self.width:
+            return Label(index, _r(self.width), text, "end")
+        return Label(index, _r(x), text)
+
+    def chart(self, ticks, tick_label, labels, shaded, band_label="", **parts) -> Chart:
         n = len(labels)
         band = self.band(n)
         stride = label_stride(labels, band)
-        shown = tuple(Label(i, _r(self.left + (i + 0.5) * band), labels[i])
-                      for i in range(n - 1, -1, -stride))[::-1]
+        shown = tuple(self.label(i, self.left + (i + 0.5) * band, labels[i]) for i in range(n - 1, -1, -stride))[::-1]
         axis = tuple(Tick(t, _r(self.y(t, ticks[-1])), tick_label(t)) for t in ticks)
         return Chart(self.width, self.height, self.left, self.top, self.right, self.bottom, ticks=axis,
-                     labels=shown, bands=self.bands(shaded, band), **parts)
+                     labels=shown, bands=self.bands(shaded, band, band_label), **parts)
 
 
 def _frame(ticks, tick_label, width: float, height: float) -> _Frame:
     """Return the plot's frame: the left margin fits the widest tick label."""
-    left = max(len(tick_label(t)) for t in ticks) * CHAR + TICK_GAP + 2
+    left = max(len(tick_label(t)) for t in ticks) * CHAR + TICK_GAP + EDGE
     return _Frame(left=_r(left), top=TOP, right=width - RIGHT, bottom=height - BOTTOM, width=width, height=height)
 
 

@@ -87,8 +87,8 @@ def test_a_zero_week_has_no_height_and_an_all_zero_chart_a_unit_scale():
 def test_the_left_margin_fits_the_widest_tick_label():
     narrow = charts.bar_chart([5], ["a"])
     wide = charts.bar_chart([1500], ["a"], tick_label=lambda v: f"{v:,.0f}")
-    assert narrow.left == pytest.approx(1 * charts.CHAR + charts.TICK_GAP + 2, abs=0.06)
-    assert wide.left == pytest.approx(5 * charts.CHAR + charts.TICK_GAP + 2, abs=0.06)  # "1,500"
+    assert narrow.left == pytest.approx(1 * charts.CHAR + charts.TICK_GAP + charts.EDGE, abs=0.06)
+    assert wide.left == pytest.approx(5 * charts.CHAR + charts.TICK_GAP + charts.EDGE, abs=0.06)  # "1,500"
 
 
 def test_the_latest_week_is_always_labelled_and_labels_do_not_crowd():
@@ -170,3 +170,19 @@ def test_means_inside_and_outside_the_shaded_weeks(values, shaded, partial, expe
     assert (split.shaded_weeks, split.other_weeks) == expected[2:]
     for got, want in ((split.shaded, expected[0]), (split.other, expected[1])):
         assert got == (None if want is None else pytest.approx(want))
+
+
+def test_a_shaded_run_is_labelled_from_its_left_edge_unless_the_label_would_leave_the_chart():
+    chart = charts.bar_chart([1] * 12, ["w"] * 12, shaded=[True] + [False] * 9 + [False, True], band_label="Crisis")
+    left, right = chart.bands
+    assert (left.label_x, left.anchor) == (left.x, "start")
+    assert right.anchor == "end" and right.label_x == pytest.approx(chart.right, abs=0.11)
+    assert right.label_x - len("Crisis") * charts.CHAR >= chart.left
+
+
+def test_a_label_that_would_leave_the_chart_on_the_right_ends_at_its_edge():
+    chart = charts.bar_chart([1] * 12, ["30. Nov."] * 12)  # centred at 302, it would reach 333
+    *others, last = chart.labels
+    assert (last.anchor, last.x) == ("end", chart.width)
+    assert others and all(label.anchor == "middle" for label in others)
+    assert charts.bar_chart([1] * 12, ["W48"] * 12).labels[-1].anchor == "middle"  # reaches 314
