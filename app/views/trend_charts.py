@@ -171,12 +171,12 @@ def rep_figures(trend: trends_q.RepTrend, *, prefix: str) -> list[Figure]:
     complete = [(w, c) for w, c, week in zip(trend.warm, trend.customers, weeks) if not week.partial and c]
     if complete:
         warm, total = complete[-1]
-        warm_text = ngettext("%(warm)d of %(num)d customer was kept warm at the end of last week.",
-                             "%(warm)d of %(num)d customers were kept warm at the end of last week.",
+        warm_text = ngettext("Kept warm at the end of last week: %(warm)d of %(num)d customer.",
+                             "Kept warm at the end of last week: %(warm)d of %(num)d customers.",
                              total, warm=warm)
     elif trend.customers[-1]:
-        warm_text = ngettext("%(warm)d of %(num)d customer is warm so far this week.",
-                             "%(warm)d of %(num)d customers are warm so far this week.",
+        warm_text = ngettext("Warm so far this week: %(warm)d of %(num)d customer.",
+                             "Warm so far this week: %(warm)d of %(num)d customers.",
                              trend.customers[-1], warm=trend.warm[-1])
     else:
         warm_text = _("No customers to keep warm yet.")
