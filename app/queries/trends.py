@@ -167,7 +167,7 @@ def coverage(session: Session, organization_id: int, owner_ids: Sequence[int], w
     non-deleted one, found through ``ix_touch_customer_day``), and counted as quiet by the rules
     of ``warmth.status`` in exact integer arithmetic, as the nudge scan does: with ``d`` the days
     since that touch (or since creation) and ``c`` the cadence, quiet is ``d > c``; under crisis
-    cadences (``max(1, 0.7 c)``) it is ``d > 1 and 10 d > 7 c``.
+    cadences (``max(1, 0.7 c)``) it is ``10 d > max(10, 7 c)``.
     """
     result = [Coverage({}, {}) for _ in weeks]
     if not weeks or not owner_ids:
@@ -185,11 +185,13 @@ def coverage(session: Session, organization_id: int, owner_ids: Sequence[int], w
         .correlate(Customer, week_rows)
         .scalar_subquery()
     )
-    state = (
-        select(
-            week_rows.c.week, week_rows.c.crisis, Customer.tier, Customer.cadence_days.label("c"),
-            _days_between(session, week_rows.c.upto, func.coalesce(last_touch, Customer.created_day)).label("d"),
-        )
+    # Quiet is "d > cadence": d > c when calm; d > max(1, 0.7 c) in crisis, i.e. 10 d > max(10, 7 c).
+    # One comparison with d, so its correlated lookup runs once per customer and week.
+    c = Customer.cadence_days
+    threshold = case((week_rows.c.crisis == 0, c * 10), (c * 7 > 10, c * 7), else_=10)
+    d = _days_between(session, week_rows.c.upto, func.coalesce(last_touch, Customer.created_day))
+    rows = session.execute(
+        select(week_rows.c.week, Customer.tier, func.count(), func.sum(case((d * 10 > threshold, 0), else_=1)))
         .select_from(week_rows)
         .join(Customer, and_(
             Customer.organization_id == organization_id,
@@ -199,13 +201,7 @@ def coverage(session: Session, organization_id: int, owner_ids: Sequence[int], w
             or_(Customer.archived_at.is_(None), Customer.archived_at > week_rows.c.until),
             or_(Customer.paused_until.is_(None), Customer.paused_until < week_rows.c.upto),
         ))
-        .subquery("state")
-    )
-    calm, crisis = state.c.crisis == 0, state.c.crisis == 1
-    quiet = or_(and_(calm, state.c.d > state.c.c), and_(crisis, state.c.d > 1, state.c.d * 10 > state.c.c * 7))
-    rows = session.execute(
-        select(state.c.week, state.c.tier, func.count(), func.sum(case((quiet, 0), else_=1)))
-        .group_by(state.c.week, state.c.tier)
+        .group_by(week_rows.c.week, Customer.tier)
     )
     by_index = {w.index: i for i, w in enumerate(weeks)}
     for week, tier, counted, warm in rows:
@@ -219,45 +215,70 @@ def coverage(session: Session, organization_id: int, owner_ids: Sequence[int], w
 # --- touches per rep and week ----------------------------------------------------------------
 
 
-@dataclass
-class _Tally:
-    """The touches of some reps over some weeks, bucketed (filled from one grouped query)."""
+@dataclass(frozen=True)
+class _RepWeeks:
+    """One rep's touches of some weeks: per week, and per day (filled from one grouped query)."""
 
-    touches: dict[int, list[int]]
-    rescues: dict[int, list[int]]
-    kinds: dict[int, list[set[str]]]
-    days: dict[int, dict[date, int]]
-
-    def team(self, field: str, n: int) -> list[int]:
-        per = getattr(self, field)
-        return [sum(values[i] for values in per.values()) for i in range(n)]
-
-    def kinds_used(self, n: int) -> list[set[str]]:
-        return [set().union(*(k[i] for k in self.kinds.values())) for i in range(n)]
+    touches: list[int]
+    rescues: list[int]
+    kinds: list[set[str]]
+    days: dict[date, int]
 
 
-def _tally(session: Session, organization_id: int, user_ids: Sequence[int], weeks: Sequence[Week]) -> _Tally:
-    """Count touches, rescues and kinds per user and week from one query grouped by user, day and kind."""
+def _touched(user_ids: Sequence[int], weeks: Sequence[Week]) -> tuple:
+    """Return the filter of the non-deleted touches of *user_ids* in *weeks*.
+
+    *user_ids* come from a read that checked the organisation; the filter goes by user and day
+    (``ix_touch_user_day``) — one on the organisation too lets SQLite pick that column's index
+    and read every touch of the organisation.
+    """
+    return (Touch.user_id.in_(list(user_ids)), Touch.deleted_at.is_(None),
+            Touch.local_day >= weeks[0].first, Touch.local_day <= weeks[-1].last)
+
+
+def _rep_weeks(session: Session, rep: User, weeks: Sequence[Week]) -> _RepWeeks:
+    """Count one rep's touches, rescues and kinds per week, and touches per day (one query)."""
     n = len(weeks)
-    tally = _Tally({u: [0] * n for u in user_ids}, {u: [0] * n for u in user_ids},
-                   {u: [set() for _ in range(n)] for u in user_ids}, {u: {} for u in user_ids})
-    if not user_ids or not weeks:
-        return tally
-    first = weeks[0].first
+    found = _RepWeeks([0] * n, [0] * n, [set() for _ in range(n)], {})
     rows = session.execute(
-        select(Touch.user_id, Touch.local_day, Touch.kind, func.count(),
-               func.sum(case((Touch.rescue.is_(True), 1), else_=0)))
-        .where(Touch.organization_id == organization_id, Touch.user_id.in_(list(user_ids)),
-               Touch.deleted_at.is_(None), Touch.local_day >= first, Touch.local_day <= weeks[-1].last)
-        .group_by(Touch.user_id, Touch.local_day, Touch.kind)
+        select(Touch.local_day, Touch.kind, func.count(), func.sum(case((Touch.rescue.is_(True), 1), else_=0)))
+        .where(*_touched([rep.id], weeks))
+        .group_by(Touch.local_day, Touch.kind)
     )
-    for user_id, day, kind, count, rescued in rows:
-        i = (day - first).days // 7
-        tally.touches[user_id][i] += count
-        tally.rescues[user_id][i] += int(rescued or 0)
-        tally.kinds[user_id][i].add(getattr(kind, "value", kind))
-        tally.days[user_id][day] = tally.days[user_id].get(day, 0) + count
-    return tally
+    for day, kind, count, rescued in rows:
+        i = (day - weeks[0].first).days // 7
+        found.touches[i] += count
+        found.rescues[i] += int(rescued or 0)
+        found.kinds[i].add(getattr(kind, "value", kind))
+        found.days[day] = found.days.get(day, 0) + count
+    return found
+
+
+def _team_weeks(session: Session, user_ids: Sequence[int], weeks: Sequence[Week]):
+    """Return each rep's touches per week, and the team's rescues and kinds used per week (two queries).
+
+    The week of a touch is computed in SQL (days since the first Monday, divided by 7), so a
+    team of a hundred sends a few thousand rows, not one per rep, day and kind.
+    """
+    n = len(weeks)
+    per_rep = {u: [0] * n for u in user_ids}
+    rescues, kinds = [0] * n, [0] * n
+    if not user_ids:
+        return per_rep, rescues, kinds
+    week = cast(_days_between(session, Touch.local_day, _day_literal(session, weeks[0].first)), Integer) // 7
+    rows = session.execute(
+        select(Touch.user_id, week.label("week"), func.count(), func.sum(case((Touch.rescue.is_(True), 1), else_=0)))
+        .where(*_touched(user_ids, weeks))
+        .group_by(Touch.user_id, week)
+    )
+    for user_id, i, count, rescued in rows:
+        per_rep[user_id][int(i)] += count
+        rescues[int(i)] += int(rescued or 0)
+    for i, count in session.execute(
+        select(week.label("week"), func.count(func.distinct(Touch.kind))).where(*_touched(user_ids, weeks)).group_by(week)
+    ):
+        kinds[int(i)] = count
+    return per_rep, rescues, kinds
 
 
 # --- the team's trends -----------------------------------------------------------------------
@@ -297,8 +318,8 @@ class TeamTrends:
 def team_trends(session: Session, coach: User, *, now: datetime, n: int = WEEKS) -> TeamTrends | None:
     """Return the coach's team's last *n* weeks; None for anyone but a coach (or admin) with a team.
 
-    Four statements whatever the team's size and history: the reps, the crisis periods, the
-    touches grouped by rep, day and kind, and the coverage.
+    Five statements whatever the team's size and history: the reps, the crisis periods, the
+    touches grouped by rep and week, the kinds grouped by week, and the coverage.
     """
     if not coach.is_coach or coach.team_id is None:
         return None
@@ -308,14 +329,14 @@ def team_trends(session: Session, coach: User, *, now: datetime, n: int = WEEKS)
     periods = crisis_periods(session, coach.team_id, since=since)
     weeks = weeks_of(coach, periods, now=now, n=n)
     ids = [r.id for r in reps]
-    tally = _tally(session, coach.organization_id, ids, weeks)
+    per_rep, rescues, kinds = _team_weeks(session, ids, weeks)
     return TeamTrends(
         today=today,
         weeks=weeks,
-        reps=tuple(RepRow(r, tuple(tally.touches[r.id])) for r in sorted(reps, key=lambda r: (r.name.lower(), r.id))),
-        touches=tuple(tally.team("touches", n)),
-        kinds=tuple(len(k) for k in tally.kinds_used(n)),
-        rescues=tuple(tally.team("rescues", n)),
+        reps=tuple(RepRow(r, tuple(per_rep[r.id])) for r in sorted(reps, key=lambda r: (r.name.lower(), r.id))),
+        touches=tuple(sum(values[i] for values in per_rep.values()) for i in range(n)),
+        kinds=tuple(kinds),
+        rescues=tuple(rescues),
         coverage=tuple(coverage(session, coach.organization_id, ids, weeks, tiers=COVERAGE_TIERS)),
         periods=periods_in_days(coach, periods, weeks),
     )
@@ -367,10 +388,10 @@ def rep_trend(session: Session, rep: User, *, now: datetime, n: int = WEEKS) -> 
     today = rep.today(now)
     periods = crisis_periods(session, rep.team_id, since=now - timedelta(weeks=n + 1))
     weeks = weeks_of(rep, periods, now=now, n=n)
-    tally = _tally(session, rep.organization_id, [rep.id], weeks)
+    mine = _rep_weeks(session, rep, weeks)
     away = away_q.away_ranges(session, rep, first=weeks[0].first, last=weeks[-1].last)
     workdays = rep.workday_set
-    days = tally.days[rep.id]
+    days = mine.days
     goals, expected, active = [], [], []
     for week in weeks:
         span = [week.first + timedelta(days=i) for i in range(7)]
@@ -383,10 +404,10 @@ def rep_trend(session: Session, rep: User, *, now: datetime, n: int = WEEKS) -> 
     return RepTrend(
         today=today,
         weeks=weeks,
-        touches=tuple(tally.touches[rep.id]),
+        touches=tuple(mine.touches),
         goal=tuple(goals),
-        kinds=tuple(len(k) for k in tally.kinds[rep.id]),
-        rescues=tuple(tally.rescues[rep.id]),
+        kinds=tuple(len(k) for k in mine.kinds),
+        rescues=tuple(mine.rescues),
         expected=tuple(expected),
         active=tuple(active),
         warm=tuple(c.of(ALL_TIERS)[1] for c in warm),

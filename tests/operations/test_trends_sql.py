@@ -147,3 +147,27 @@ def test_coverage_without_weeks_or_owners_is_empty(session, make_user):
     assert trends_q.coverage(session, rep.organization_id, [rep.id], []) == []
     [cell] = trends_q.coverage(session, rep.organization_id, [], _weeks([False]))
     assert cell.percent(("A", "B")) is None and cell.of("AB") == (0, 0)
+
+
+def test_touches_count_in_the_week_of_their_local_day(session, make_org, make_user, make_customer, frozen_clock):
+    from app.kinds import Role
+
+    team = make_org()
+    coach = make_user(team=team, role=Role.coach)
+    rep = make_user(team=team)
+    customer = make_customer(rep, "Müller AG", now=NOW - timedelta(days=200))
+    first = date(2026, 9, 7)  # the first Monday of the twelve weeks up to Friday 27 Nov
+    for day, kind, deleted in ((first - timedelta(days=1), "call", False), (first, "call", False),
+                               (first + timedelta(days=6), "visit", False), (first + timedelta(days=7), "call", False),
+                               (first + timedelta(days=7), "letter", True), (TODAY, "walk", False)):
+        _touch(session, rep, customer, day, deleted)
+        session.flush()
+        session.query(Touch).order_by(Touch.id.desc()).first().kind = kind
+    session.flush()
+    trends = trends_q.team_trends(session, coach, now=NOW)
+    assert trends.weeks[0].first == first and trends.weeks[-1].partial
+    assert list(trends.touches) == [2, 1] + [0] * 9 + [1]
+    assert list(trends.kinds) == [2, 1] + [0] * 9 + [1]
+    assert list(trends.reps[0].touches) == list(trends.touches)
+    mine = trends_q.rep_trend(session, rep, now=NOW)
+    assert list(mine.touches) == list(trends.touches) and list(mine.kinds) == list(trends.kinds)
