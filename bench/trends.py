@@ -196,7 +196,7 @@ def run() -> list[Row]:
         note = machine_note(label)
         timing = {page: f"{ms(median(results[page]['time']))} / {ms(p95(results[page]['time']))}" for page in PAGES}
         sql = {page: _sql(results[page]["sql"]) for page in PAGES}
-        world = f"{built['reps']:,} reps × 1 year, {built['touches']:,} touches"
+        world = f"{built['reps'] - SMALL:,} reps × 1 year and {SMALL} × 2 weeks, {built['touches']:,} touches"
         rows += [
             Row(NAME, f"Trends page, a team of 10 reps with a year each ({world}): median / p95", "report",
                 timing["trends, 10 reps"], note),
