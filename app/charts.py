@@ -189,18 +189,13 @@ def bar_chart(
     ticks = nice_ticks(highest)
     frame = _frame(ticks, tick_label, width, height)
     band = frame.band(len(values))
-    bars = []
-    for i, value in enumerate(values):
-        y = frame.y(value, ticks[-1])
-        w = band * BAR_SHARE
-        bars.append(Bar(i, _r(frame.left + i * band + (band - w) / 2), _r(y), _r(w), _r(frame.bottom - y), value,
-                        partial_last and i == len(values) - 1))
+    bars = frame.bars(values, ticks[-1], partial_last)
     goal_path = ""
     if goal is not None:
         steps = [f"M{_r(frame.left + i * band)} {_r(frame.y(g, ticks[-1]))}h{_r(band)}"
                  for i, g in enumerate(goal) if g is not None]
         goal_path = "".join(steps)
-    return frame.chart(ticks, tick_label, labels, shaded, band_label, bars=tuple(bars), goal=goal_path)
+    return frame.chart(ticks, tick_label, labels, shaded, band_label, bars=bars, goal=goal_path)
 
 
 def line_chart(
@@ -246,15 +241,8 @@ def sparkline(values: Sequence[float], *, shaded: Sequence[bool] = (), partial_l
               width: float = SPARK_WIDTH, height: float = SPARK_HEIGHT) -> Chart:
     """Lay out small bars without axes or labels, scaled to the highest value (an empty series: flat)."""
     frame = _Frame(left=0, top=1, right=width, bottom=height - 1, width=width, height=height)
-    top = max([*values, 0]) or 1
-    band = frame.band(len(values))
-    bars = []
-    for i, value in enumerate(values):
-        y = frame.y(value, top)
-        w = band * BAR_SHARE
-        bars.append(Bar(i, _r(i * band + (band - w) / 2), _r(y), _r(w), _r(frame.bottom - y), value,
-                        partial_last and i == len(values) - 1))
-    return Chart(width, height, 0, 0, width, height, bars=tuple(bars), bands=frame.bands(shaded, band))
+    bars = frame.bars(values, max([*values, 0]) or 1, partial_last)
+    return Chart(width, height, 0, 0, width, height, bars=bars, bands=frame.bands(shaded, frame.band(len(values))))
 
 
 @dataclass(frozen=True)
@@ -301,6 +289,15 @@ class _Frame:
 
     def y(self, value: float, top: float) -> float:
         return self.bottom - (max(0.0, min(value, top)) / top) * (self.bottom - self.top)
+
+    def bars(self, values: Sequence[float], top: float, partial_last: bool) -> tuple[Bar, ...]:
+        band = self.band(len(values))
+        width = band * BAR_SHARE
+        return tuple(
+            Bar(i, _r(self.left + i * band + (band - width) / 2), _r(self.y(value, top)), _r(width),
+                _r(self.bottom - self.y(value, top)), value, partial_last and i == len(values) - 1)
+            for i, value in enumerate(values)
+        )
 
     def bands(self, shaded: Sequence[bool], band: float, label: str = "") -> tuple[Band, ...]:
         found = []

@@ -23,7 +23,7 @@ import time
 from datetime import date, datetime, time as clock_time, timedelta
 
 from flask import Flask
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, update
 
 from app import clock
 from app.extensions import db
@@ -32,7 +32,8 @@ from app.models import CrisisPeriod, Customer, Organization, Team, User
 from app.operations import accounts, streak_state
 
 from . import seed
-from .common import Row, StatementCounter, bench_app, databases, dispose, machine_note, median, ms, p95
+from .common import (Row, StatementCounter, analyze, bench_app, databases, dispose, machine_note, median, ms, p95,
+                     span)
 from .streak_history import login
 
 NAME = "trends"
@@ -78,9 +79,7 @@ def build(app: Flask, rng: random.Random) -> dict:
         session.commit()
         streak_state.rebuild_all(session, now=now)
         session.commit()
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("ANALYZE"))  # what autovacuum does to a live database after a bulk load
-            session.commit()
+        analyze(session)
         coaches = {t.id: f"coach{i}@bench.example" for i, t in enumerate(teams)}
         first_rep = {t.id: min(u.id for u in users if u.team_id == t.id) for t in teams}
         db.session.remove()
@@ -168,11 +167,6 @@ def measure(app: Flask, built: dict) -> dict[str, dict[str, list]]:
     return results
 
 
-def _sql(values: list[int]) -> str:
-    low, high = min(values), max(values)
-    return str(low) if low == high else f"{low}–{high}"
-
-
 def run() -> list[Row]:
     """Run the benchmark on SQLite (and PostgreSQL when reachable); return the result rows."""
     rows: list[Row] = []
@@ -189,13 +183,14 @@ def run() -> list[Row]:
                 dispose(app)
         for page in PAGES:
             r = results[page]
-            print(f"  {label} {page}: median {ms(median(r['time']))}, p95 {ms(p95(r['time']))}, SQL {_sql(r['sql'])}")
+            print(f"  {label} {page}: median {ms(median(r['time']))}, p95 {ms(p95(r['time']))}, "
+                  f"SQL {span(r['sql'])}")
         trends_ratio = median(results["trends, 10 reps"]["time"]) / median(results["trends, 2 weeks"]["time"])
         sheet_ratio = median(results["sheet, 1 year"]["time"]) / median(results["sheet, 2 weeks"]["time"])
         print(f"  {label}: a year / two weeks, median ratio: Trends {trends_ratio:.2f}, sheet {sheet_ratio:.2f}")
         note = machine_note(label)
         timing = {page: f"{ms(median(results[page]['time']))} / {ms(p95(results[page]['time']))}" for page in PAGES}
-        sql = {page: _sql(results[page]["sql"]) for page in PAGES}
+        sql = {page: span(results[page]["sql"]) for page in PAGES}
         world = f"{built['reps'] - SMALL:,} reps × 1 year and {SMALL} × 2 weeks, {built['touches']:,} touches"
         rows += [
             Row(NAME, f"Trends page, a team of 10 reps with a year each ({world}): median / p95", "report",

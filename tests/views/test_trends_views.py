@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 import pytest
 
 from app.kinds import Role
-from app.models import CrisisPeriod, Customer, Touch
+from app.models import CrisisPeriod, Touch
 from app.operations import streak_state
 from support import NOW, PASSWORD
 
