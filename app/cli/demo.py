@@ -568,8 +568,8 @@ def _history(rng: random.Random, user: User, person: Person, plans: list[_Plan],
     """
     locale = person.notes_locale
     counts = range(1, len(person.pattern.per_day) + 1)
-    extra = (lambda day: int(busy[0] <= day <= busy[1])) if busy else (lambda day: 0)
-    days = [(day, rng.choices(counts, weights=person.pattern.per_day)[0] + extra(day)) for day in active]
+    busier = (lambda day: int(busy[0] <= day <= busy[1])) if busy else (lambda day: 0)
+    days = [(day, rng.choices(counts, weights=person.pattern.per_day)[0] + busier(day)) for day in active]
     days.append((today, _today_count(rng, person, user, today)))
     rows = []
     for day, count in days:
