@@ -4,8 +4,9 @@ A fresh database gets 1,000 reps with a year each: 90 teams of 10 and one team o
 team with a coach, 12 customers per rep (A, B and C), a touch on most workdays (one to three,
 of several kinds, now and then a rescue) — about 400,000 touches, inserted in bulk — an ended
 crisis period eight to five weeks back in every team and an open one in every tenth, and the
-kept streak checkpoints; PostgreSQL then gets an ``ANALYZE``, as autovacuum gives a live database. A young team of 10 reps with two weeks of history is the control for
-the history's length.
+kept streak checkpoints; PostgreSQL then gets an ``ANALYZE``, as autovacuum gives a live
+database. A young team of 10 reps with two weeks of history is the control for the history's
+length.
 
 Then, alternating the pages in one loop so that machine noise hits them alike, a coach renders
 the Trends page (``GET /team/trends``) of a team of 10 (a year), of the team of 100 (a year) and

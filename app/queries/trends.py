@@ -98,7 +98,8 @@ class Coverage:
 def week_days(today: date, n: int = WEEKS) -> list[tuple[date, date]]:
     """Return the (Monday, Sunday) of the *n* ISO weeks up to the one holding *today*, oldest first."""
     monday = today - timedelta(days=today.weekday())
-    return [(monday - timedelta(weeks=i), monday - timedelta(weeks=i) + timedelta(days=6)) for i in range(n - 1, -1, -1)]
+    mondays = [monday - timedelta(weeks=i) for i in range(n - 1, -1, -1)]
+    return [(first, first + timedelta(days=6)) for first in mondays]
 
 
 def crisis_periods(session: Session, team_id: int | None, *, since: datetime) -> list[CrisisPeriod]:
@@ -275,7 +276,9 @@ def _team_weeks(session: Session, user_ids: Sequence[int], weeks: Sequence[Week]
         per_rep[user_id][int(i)] += count
         rescues[int(i)] += int(rescued or 0)
     for i, count in session.execute(
-        select(week.label("week"), func.count(func.distinct(Touch.kind))).where(*_touched(user_ids, weeks)).group_by(week)
+        select(week.label("week"), func.count(func.distinct(Touch.kind)))
+        .where(*_touched(user_ids, weeks))
+        .group_by(week)
     ):
         kinds[int(i)] = count
     return per_rep, rescues, kinds

@@ -77,5 +77,6 @@ def sheet_csv(rep_id: int):
     )
     body = csv_io.table_csv(header, rows, delimiter=csv_io.delimiter_for(str(get_locale() or "")))
     response = Response(body.encode("utf-8"), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="touchbase-sheet-{rep.id}-{trend.today.isoformat()}.csv"'
+    filename = f"touchbase-sheet-{rep.id}-{trend.today.isoformat()}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

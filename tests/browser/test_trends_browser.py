@@ -121,8 +121,8 @@ def test_the_sheet_prints_without_navigation_and_its_print_button_prints(page, t
     expect(button).to_be_hidden()
     expect(page.get_by_test_id("sheet-csv")).to_be_hidden()
     expect(page.get_by_role("img", name="Touches per week against the weekly goal")).to_be_visible()
-    colours = page.evaluate("""() => [getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]""")
-    assert colours == ["rgb(255, 255, 255)", "rgb(0, 0, 0)"]
+    body = "getComputedStyle(document.body)"
+    assert page.evaluate(f"() => [{body}.backgroundColor, {body}.color]") == ["rgb(255, 255, 255)", "rgb(0, 0, 0)"]
     pdf = page.pdf()
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
 
