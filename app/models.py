@@ -102,6 +102,32 @@ class Team(db.Model):
         return cls.crisis_since.is_not(None)
 
 
+# A team has at most one open crisis period; the partial unique index holds that.
+CRISIS_PERIOD_OPEN = "ended_at IS NULL"
+
+
+class CrisisPeriod(db.Model):
+    """A stretch of crisis mode of a team, kept as history: when it started, when it ended, why.
+
+    ``crisis.start_crisis`` opens one and ``crisis.end_crisis`` closes it, in the same
+    transaction as ``Team.crisis_since``, which stays what every page reads for "in crisis now";
+    the periods are what the trend charts shade and judge past weeks' cadences by.
+    """
+
+    __tablename__ = "crisis_period"
+    __table_args__ = (
+        Index("ix_crisis_period_team_started", "team_id", "started_at"),
+        Index("uq_crisis_period_open_team", "team_id", unique=True,
+              sqlite_where=text(CRISIS_PERIOD_OPEN), postgresql_where=text(CRISIS_PERIOD_OPEN)),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+
 class User(UserMixin, db.Model):
     """A person: rep, coach or admin, with their personal settings."""
 

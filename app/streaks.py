@@ -211,3 +211,61 @@ def consistency(
 def is_away(day: date, away: Iterable[tuple[date, date]]) -> bool:
     """Tell whether *day* falls in one of the inclusive ``(first, last)`` *away* ranges."""
     return any(first <= day <= last for first, last in away)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a streak seen in a window of days: its first and last active day in the window.
+
+    ``days`` counts the run's active days inside the window; ``earlier`` says that no break
+    came between the window's first day and the run, so the run may have begun before the
+    window (its earlier days are not counted); ``ongoing`` that no break followed it: it is the
+    streak still running today.
+    """
+
+    first: date
+    last: date
+    days: int
+    earlier: bool
+    ongoing: bool
+
+
+def runs(
+    active_days: Container[date],
+    *,
+    first: date,
+    today: date,
+    workdays: frozenset[int] = DEFAULT_WORKDAYS,
+    away: Iterable[tuple[date, date]] = (),
+    frozen_days: Container[date] = (),
+) -> tuple[Run, ...]:
+    """Return the runs of the streak over the days *first*..*today*, oldest first.
+
+    The streak breaks on a missed workday that no freeze covered: a workday before *today*,
+    not away, without a touch and not in *frozen_days* (the days the walk spent a freeze on,
+    ``StreakSummary.frozen_days``) — so the runs follow from the kept summary and the window's
+    days alone, without walking the history before *first*. A run is the active days between
+    two breaks; days off, away days, frozen days and today (while it lasts) neither extend nor
+    break it.
+    """
+    away_ranges = tuple(away)
+    found: list[Run] = []
+    start = last = None
+    count = 0
+    broke = False
+    day = first
+    while day <= today:
+        if day in active_days:
+            if start is None:
+                start, earlier = day, not broke
+            last = day
+            count += 1
+        elif day < today and day.weekday() in workdays and not is_away(day, away_ranges) and day not in frozen_days:
+            if start is not None:
+                found.append(Run(start, last, count, earlier, False))  # type: ignore[arg-type]
+                start, count = None, 0
+            broke = True
+        day += timedelta(days=1)
+    if start is not None:
+        found.append(Run(start, last, count, earlier, True))  # type: ignore[arg-type]
+    return tuple(found)

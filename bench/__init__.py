@@ -15,4 +15,5 @@ BENCHMARKS = {
     "nudge_scan": "bench.nudge_scan",
     "push_rate": "bench.push_rate",
     "lighthouse": "bench.lighthouse",
+    "trends": "bench.trends",
 }

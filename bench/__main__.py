@@ -19,11 +19,17 @@ README_TABLE_HEAD = "| benchmark | figure | goal | measured | machine |"
 
 
 def write_table() -> str:
-    """Render every benchmark's latest rows into bench/results.md; return the table."""
+    """Render every benchmark's latest rows into bench/results.md; return the table.
+
+    A benchmark without rows in bench/results/ (a fresh checkout runs only some) keeps the rows
+    bench/results.md has for it.
+    """
+    kept = _rows_in_table()
     lines = ["| benchmark | figure | goal | measured | machine |", "|---|---|---|---|---|"]
     for name in BENCHMARKS:
         path = RESULTS / f"{name}.json"
         if not path.exists():
+            lines += kept.get(name, [])
             continue
         for row in json.loads(path.read_text()):
             lines.append("| {benchmark} | {figure} | {goal} | {measured} | {note} |".format(**row))
@@ -35,6 +41,18 @@ def write_table() -> str:
     )
     _update_readme(table)
     return table
+
+
+def _rows_in_table() -> dict[str, list[str]]:
+    """Return the lines of bench/results.md's table, by benchmark."""
+    rows: dict[str, list[str]] = {}
+    if not TABLE.exists():
+        return rows
+    for line in TABLE.read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0] in BENCHMARKS:
+            rows.setdefault(cells[0], []).append(line)
+    return rows
 
 
 def _update_readme(table: str) -> None:

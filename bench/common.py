@@ -59,6 +59,19 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
 
+def span(values: list[int]) -> str:
+    """Format counts as one number when they are all equal, else as their range ("7–9")."""
+    low, high = min(values), max(values)
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def analyze(session) -> None:
+    """Give PostgreSQL's planner statistics after a bulk load, as autovacuum does a live database."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("ANALYZE"))
+        session.commit()
+
+
 @contextlib.contextmanager
 def sqlite_database() -> Iterator[tuple[str, str]]:
     """Yield ``(label, url)`` of a fresh SQLite file in a temporary folder."""

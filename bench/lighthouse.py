@@ -1,4 +1,4 @@
-"""Lighthouse on Today, Customers and Team, and the bytes the first load of Today transfers.
+"""Lighthouse on Today, Customers, Team, Trends and a 1:1 sheet, and the bytes the first load of Today transfers.
 
 The demo organisation (``app.cli.demo``) is seeded into a throw-away SQLite file and served by the
 real app (compression and cached static files on) on 127.0.0.1. The coach Katrin Albers signs
@@ -42,7 +42,9 @@ LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CHROME_FLAGS = ("--headless=new --no-sandbox --disable-gpu --disable-background-networking "
                 "--disable-component-update --no-first-run")
 CATEGORIES = ("performance", "accessibility", "best-practices")
-PAGES = (("Today", "/"), ("Customers", "/customers/"), ("Team", "/team/"))
+# {rep}: the demo rep's id (her 1:1 sheet, as her coach opens it).
+PAGES = (("Today", "/"), ("Customers", "/customers/"), ("Team", "/team/"), ("Trends", "/team/trends"),
+         ("1:1 sheet", "/team/reps/{rep}/sheet"))
 COACH = "katrin@nordlicht.example"
 PASSWORD = "lighthouse-bench"
 SCORE_GOAL = 95
@@ -64,8 +66,9 @@ class DemoServer:
         })
         with self.app.app_context():
             db.create_all()
-            demo.seed(db.session, now=clock.now(), password_hash=accounts.hash_password(PASSWORD))
+            seeded = demo.seed(db.session, now=clock.now(), password_hash=accounts.hash_password(PASSWORD))
             db.session.commit()
+            self.rep_id = next(u.id for u in seeded.users if u.email == demo.DEMO_REP)
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -171,32 +174,36 @@ def first_load_bytes(server: DemoServer, cookie: tuple[str, str]) -> tuple[int, 
     return total, per_response, worker
 
 
+def page_row(server: DemoServer, cookie: tuple[str, str], folder: str, label: str, path: str, note: str) -> Row:
+    """Run Lighthouse ``RUNS`` times on one page; print the runs and return its row (median, lowest)."""
+    runs: list[dict[str, int]] = []
+    for attempt in range(RUNS):
+        report = lighthouse(server.url + path, cookie, Path(folder) / f"{label}-{attempt}.json")
+        final = report.get("finalDisplayedUrl") or report.get("finalUrl", "")
+        if "/login" in final:
+            raise RuntimeError(f"Lighthouse saw the login page instead of {path}")
+        scores = {name: round(report["categories"][name]["score"] * 100) for name in CATEGORIES}
+        runs.append(scores)
+        print(f"  {label:10} run {attempt + 1}: " + "  ".join(f"{n} {s}" for n, s in scores.items()), flush=True)
+        for line in lost_points(report):
+            print(f"      - {line}")
+    medians = {name: round(median([run[name] for run in runs])) for name in CATEGORIES}
+    lowest = {name: min(run[name] for run in runs) for name in CATEGORIES}
+    return Row(NAME, f"{label} ({path}) as a coach: performance / accessibility / best practices, "
+                     f"median of {RUNS} runs (lowest)",
+               f"≥ {SCORE_GOAL} each", " / ".join(f"{medians[name]} ({lowest[name]})" for name in CATEGORIES), note)
+
+
 def run() -> list[Row]:
-    """Seed the demo, run Lighthouse on three pages, measure Today's first load; return the rows."""
+    """Seed the demo, run Lighthouse on each of ``PAGES``, measure Today's first load; return the rows."""
     if shutil.which("node") is None:
         raise SystemExit("Node.js is needed for Lighthouse")
     rows: list[Row] = []
     note = machine_note("SQLite") + "; Lighthouse 12.2.3, mobile preset, Chromium " + _chromium_version()
     with DemoServer() as server, tempfile.TemporaryDirectory(prefix="touchbase-lh-") as folder:
         cookie = server.session_cookie(COACH)
-        for label, path in PAGES:
-            runs: list[dict[str, int]] = []
-            for attempt in range(RUNS):
-                report = lighthouse(server.url + path, cookie, Path(folder) / f"{label}-{attempt}.json")
-                final = report.get("finalDisplayedUrl") or report.get("finalUrl", "")
-                if "/login" in final:
-                    raise RuntimeError(f"Lighthouse saw the login page instead of {path}")
-                scores = {name: round(report["categories"][name]["score"] * 100) for name in CATEGORIES}
-                runs.append(scores)
-                print(f"  {label:10} run {attempt + 1}: " + "  ".join(f"{n} {s}" for n, s in scores.items()), flush=True)
-                for line in lost_points(report):
-                    print(f"      - {line}")
-            medians = {name: round(median([run[name] for run in runs])) for name in CATEGORIES}
-            lowest = {name: min(run[name] for run in runs) for name in CATEGORIES}
-            rows.append(Row(NAME, f"{label} ({path}) as a coach: performance / accessibility / best practices, "
-                                  f"median of {RUNS} runs (lowest)",
-                            f"≥ {SCORE_GOAL} each",
-                            " / ".join(f"{medians[name]} ({lowest[name]})" for name in CATEGORIES), note))
+        for label, page in PAGES:
+            rows.append(page_row(server, cookie, folder, label, page.format(rep=server.rep_id), note))
         total, per_response, worker = first_load_bytes(server, cookie)
     for url, size in per_response:
         print(f"      {size:7,} B  {url}")

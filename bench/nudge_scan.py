@@ -20,7 +20,7 @@ import random
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
 from app import clock
@@ -43,7 +43,7 @@ from app.operations import accounts, streak_state
 from app.warmth import TIER_CADENCE
 
 from . import seed
-from .common import Row, StatementCounter, bench_app, dispose, machine_note, postgres_database, \
+from .common import Row, StatementCounter, analyze, bench_app, dispose, machine_note, postgres_database, \
     postgres_reachable, postgres_url, sqlite_database
 
 NAME = "nudge_scan"
@@ -171,9 +171,7 @@ def build(app, at: datetime, rng: random.Random) -> dict[str, int]:
         session.commit()
         streak_state.rebuild_all(session, now=at)
         session.commit()
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("ANALYZE"))  # what autovacuum does to a live database after a bulk load
-            session.commit()
+        analyze(session)
         db.session.remove()
     return {"users": len(people), "reps": len(reps), "customers": len(customers), "touches": len(touches),
             "notifications": len(outbox)}

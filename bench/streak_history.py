@@ -29,7 +29,7 @@ from app.operations import accounts, streak_state
 from app.queries import streak as streak_q
 
 from . import seed
-from .common import Row, StatementCounter, bench_app, databases, dispose, machine_note, median, ms, p95
+from .common import Row, StatementCounter, bench_app, databases, dispose, machine_note, median, ms, p95, span
 
 NAME = "streak_history"
 GOAL = 1.5
@@ -138,11 +138,6 @@ def measure(app: Flask, reps: dict[str, dict], *, iterations: int = ITERATIONS,
     return results
 
 
-def _counts(values: list[int]) -> str:
-    low, high = min(values), max(values)
-    return str(low) if low == high else f"{low}–{high}"
-
-
 def run() -> list[Row]:
     """Run the benchmark on SQLite (and PostgreSQL when reachable); return the result rows."""
     rows: list[Row] = []
@@ -165,7 +160,7 @@ def run() -> list[Row]:
         for rep_label, r in (("A", a), ("B", b)):
             print(f"  {label} rep {rep_label} (streak {r['streak']}): POST+GET median {ms(median(r['both']))}, "
                   f"p95 {ms(p95(r['both']))}; POST {ms(median(r['post']))}, GET {ms(median(r['get']))}; "
-                  f"SQL per POST {_counts(r['post_sql'])}, per GET {_counts(r['get_sql'])}")
+                  f"SQL per POST {span(r['post_sql'])}, per GET {span(r['get_sql'])}")
         print(f"  {label}: ratio A/B of medians {ratio:.2f} (goal ≤ {GOAL})")
         control_ratio = median(control["A"]["both"]) / median(control["B"]["both"])
         print(f"  {label} control, checkpoint bypassed: A {ms(median(control['A']['both']))}, "
@@ -178,8 +173,8 @@ def run() -> list[Row]:
             Row(NAME, "POST+GET median / p95, 1 week (B)", "—",
                 f"{ms(median(b['both']))} / {ms(p95(b['both']))}", note),
             Row(NAME, "SQL statements per POST / per GET, A vs B", "equal",
-                f"{_counts(a['post_sql'])} / {_counts(a['get_sql'])} vs "
-                f"{_counts(b['post_sql'])} / {_counts(b['get_sql'])}", note),
+                f"{span(a['post_sql'])} / {span(a['get_sql'])} vs "
+                f"{span(b['post_sql'])} / {span(b['get_sql'])}", note),
             Row(NAME, f"control: the same with the checkpoint bypassed, median A/B ({CONTROL_ITERATIONS} each)",
                 "> 1 (control)", f"{control_ratio:.2f}", note),
         ]

@@ -20,6 +20,9 @@ fixed random seed makes the same ``now`` always give the same data. On any day o
 - **Luca Brunner** keeps a steady streak of a few weeks.
 - **Katrin Albers**, the coach, switched the team into crisis mode three days ago, which
   started the storm-week coverage challenge: it runs for four more days and ranks the reps.
+  An earlier crisis ran from the Monday seven weeks before this week's to the Friday four weeks
+  before it (``PAST_CRISIS``): the team kept touching more in those weeks — more active days
+  and more touches a day — and its coverage held, which the Trends page shows.
 - **Follow-ups**: Lena planned, six days ago, to call her quiet customer today (first on her
   Today page) and a visit next week; Emma's planned e-mail is two days overdue, Mike's call five.
 
@@ -46,7 +49,7 @@ from sqlalchemy.orm import Session
 from .. import badges, challenges, clock, warmth
 from ..extensions import db
 from ..kinds import Direction, Role, Tier, TouchKind
-from ..models import BadgeAward, Customer, FollowUp, Organization, Team, Touch, User
+from ..models import BadgeAward, CrisisPeriod, Customer, FollowUp, Organization, Team, Touch, User
 from ..operations import accounts, awards, crisis, ledger, streak_state
 from ..queries import streak as streak_q
 
@@ -65,6 +68,12 @@ CRISIS_DAYS_AGO = 3
 CRISIS_AT = time(8, 40)
 CRISIS_REASON = "Supplier strike: deliveries are weeks late"
 CRISIS_MESSAGE = "Customers are nervous. A short call or a letter now is what they will remember."
+# The earlier crisis: from the Monday this many weeks before the coach's current week, at 08:40,
+# to the Friday of the week this many weeks before it, at 17:30 (coach's days), with its reason.
+PAST_CRISIS = (7, 4)
+PAST_CRISIS_REASON = "Port strike: containers stuck for weeks"
+# In those weeks a workday is active with at least this chance, and a day has one touch more.
+BUSY_RATE = 0.97
 # The badge the demo rep is one touch away from, and the kind of touch that earns it.
 NEAR_BADGE = "ten_letters"
 NEAR_KIND = TouchKind.letter
@@ -408,15 +417,19 @@ def _workdays_before(today: date, first: date, workdays: frozenset[int]) -> list
 
 
 def _active_days(rng: random.Random, pattern: Pattern, *, today: date, first: date,
-                 workdays: frozenset[int]) -> list[date]:
-    """Return the days before *today* with touches for one person, oldest first, following *pattern*."""
+                 workdays: frozenset[int], busy: tuple[date, date] | None = None) -> list[date]:
+    """Return the days before *today* with touches for one person, oldest first, following *pattern*.
+
+    A workday in the *busy* days (the earlier crisis) is active with at least ``BUSY_RATE``.
+    """
     recent = _workdays_before(today, first, workdays)
     active: set[date] = set()
     for i, day in enumerate(recent):
+        rate = max(pattern.rate, BUSY_RATE) if busy and busy[0] <= day <= busy[1] else pattern.rate
         if i < pattern.streak:
             if i not in pattern.frozen:
                 active.add(day)
-        elif i >= pattern.streak + pattern.gap and rng.random() < pattern.rate:
+        elif i >= pattern.streak + pattern.gap and rng.random() < rate:
             active.add(day)
     # A touch on a day off inside the gap could earn a rescue's freeze and bridge it.
     gap = recent[pattern.streak:pattern.streak + pattern.gap]
@@ -548,11 +561,15 @@ def _plan_customers(rng: random.Random, user: User, contacts: tuple[Contact, ...
 
 
 def _history(rng: random.Random, user: User, person: Person, plans: list[_Plan], active: list[date],
-             *, today: date, now: datetime) -> list[dict]:
-    """Return the touch rows of one person's history and of their today, never later than *now*."""
+             *, today: date, now: datetime, busy: tuple[date, date] | None = None) -> list[dict]:
+    """Return the touch rows of one person's history and of their today, never later than *now*.
+
+    A day in the *busy* days (the earlier crisis) has one touch more.
+    """
     locale = person.notes_locale
     counts = range(1, len(person.pattern.per_day) + 1)
-    days = [(day, rng.choices(counts, weights=person.pattern.per_day)[0]) for day in active]
+    busier = (lambda day: int(busy[0] <= day <= busy[1])) if busy else (lambda day: 0)
+    days = [(day, rng.choices(counts, weights=person.pattern.per_day)[0] + busier(day)) for day in active]
     days.append((today, _today_count(rng, person, user, today)))
     rows = []
     for day, count in days:
@@ -640,16 +657,18 @@ def create(session: Session, *, now: datetime, password_hash: str) -> SeedResult
     session.add_all([organization, team, *users])
     session.flush()
 
+    coach = next(u for u in users if u.email == COACH)
+    busy = _past_crisis_days(coach.today(now))
     rows: list[dict] = []
     plans: list[_Plan] = []
     for person, user in zip(PEOPLE, users):
         today = user.today(now)
         first = today - timedelta(days=HISTORY_DAYS - 1)
-        active = _active_days(rng, person.pattern, today=today, first=first, workdays=user.workday_set)
+        active = _active_days(rng, person.pattern, today=today, first=first, workdays=user.workday_set, busy=busy)
         mine = _plan_customers(rng, user, CONTACTS[person.email], active, today=today, crisis=True)
         session.add_all([p.customer for p in mine])
         session.flush()
-        rows.extend(_history(rng, user, person, mine, active, today=today, now=now))
+        rows.extend(_history(rng, user, person, mine, active, today=today, now=now, busy=busy))
         plans.extend(mine)
     _cover_every_kind(rng, rows, {u.id: p.notes_locale for p, u in zip(PEOPLE, users)})
     person, user = next((p, u) for p, u in zip(PEOPLE, users) if p.email == DEMO_REP)
@@ -663,7 +682,8 @@ def create(session: Session, *, now: datetime, password_hash: str) -> SeedResult
     for user in users:
         streak_state.rebuild(session, user, now=now)
     _score_history(session, organization, users, now=now)
-    _start_crisis(session, next(u for u in users if u.email == COACH), now=now)
+    _past_crisis(session, coach, busy)
+    _start_crisis(session, coach, now=now)
     _plan_follow_ups(session, users, [p.customer for p in plans], now=now)
     return SeedResult(organization, tuple(users), len(plans), len(rows))
 
@@ -712,6 +732,23 @@ def _plan_follow_ups(session: Session, users: list[User], customers: list[Custom
                 created_by_id=user.id, due_day=today + timedelta(days=due_in), kind=kind,
                 note=notes[locales[user.email]], created_at=at, updated_at=at,
             ))
+    session.flush()
+
+
+def _past_crisis_days(today: date) -> tuple[date, date]:
+    """Return the first and last day of the earlier crisis (``PAST_CRISIS``) in the coach's days."""
+    monday = today - timedelta(days=today.weekday())
+    started, ended = PAST_CRISIS
+    return monday - timedelta(weeks=started), monday - timedelta(weeks=ended) + timedelta(days=4)
+
+
+def _past_crisis(session: Session, coach: User, days: tuple[date, date]) -> None:
+    """Keep the earlier crisis as an ended period of the team (no challenge: it is history)."""
+    session.add(CrisisPeriod(
+        team_id=coach.team_id, reason=PAST_CRISIS_REASON,
+        started_at=_local_instant(days[0], CRISIS_AT.hour, CRISIS_AT.minute, coach.timezone),
+        ended_at=_local_instant(days[1], 17, 30, coach.timezone),
+    ))
     session.flush()
 
 

@@ -5,6 +5,10 @@ every page, warmth and whom-to-touch use ``challenges.crisis_cadence`` (see
 ``queries.common.customer_row``), and the nudge scan reads the same column. Switching it on
 starts a coverage challenge from the ``STORM_WEEK`` template; switching it off ends only the
 mode, the challenge runs to its end.
+
+Both switches also keep the team's history of crisis periods (``CrisisPeriod``), in the same
+transaction: switching on opens a period, switching off closes it. The trend charts shade the
+weeks those periods overlap and judge past weeks by the cadences of their time.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import challenges as rules
 from .. import badges
-from ..models import Challenge, Team, User
+from ..models import Challenge, CrisisPeriod, Team, User
 from . import Invalid, NotFound
 
 MAX_REASON = 200
@@ -76,9 +81,15 @@ def start_crisis(
     team.crisis_reason = reason_text
     team.crisis_message = message_text
     if already:
+        period = _open_period(session, team)
+        if period is None:  # a crisis older than the history: its period starts when it did
+            session.add(CrisisPeriod(team_id=team.id, started_at=team.crisis_since, reason=reason_text))
+        else:
+            period.reason = reason_text
         session.flush()
         return CrisisStarted(team, None)
     team.crisis_since = now
+    session.add(CrisisPeriod(team_id=team.id, started_at=now, reason=reason_text))
     template = rules.STORM_WEEK
     language = locale or coach.locale
     first_day = coach.today(now)
@@ -106,12 +117,21 @@ def end_crisis(session: Session, coach: User, *, now: datetime) -> Team:
     """Switch the coach's team out of crisis mode (a no-op when it is not on).
 
     Cadences return to normal at once; a running storm-week challenge keeps running to its
-    end and is still judged with crisis cadences, as it was set up.
+    end and is still judged with crisis cadences, as it was set up. The open crisis period ends
+    at *now*.
     """
     team = _coach_team(session, coach)
+    period = _open_period(session, team)
+    if period is not None:
+        period.ended_at = max(now, period.started_at)
     team.crisis_since = None
     team.crisis_reason = None
     team.crisis_message = None
     session.flush()
     return team
 
+
+
+def _open_period(session: Session, team: Team) -> CrisisPeriod | None:
+    """Return the team's open crisis period (at most one: a partial unique index), if any."""
+    return session.scalar(select(CrisisPeriod).where(CrisisPeriod.team_id == team.id, CrisisPeriod.ended_at.is_(None)))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -107,13 +108,21 @@ def export_record(customer: Customer, warmth: str, follow_up: FollowUp | None = 
 
 def export_csv(records: Iterable[Mapping[str, object]], *, delimiter: str = ",") -> str:
     """Return CSV text (with a BOM, for Excel) of *records*, every cell guarded against formulas."""
+    return table_csv(EXPORT_COLUMNS, ([record.get(column) for column in EXPORT_COLUMNS] for record in records),
+                     delimiter=delimiter)
+
+
+def table_csv(header: Sequence[object], rows: Iterable[Sequence[object]], *, delimiter: str = ",") -> str:
+    """Return CSV text (with a BOM, for Excel) of a *header* row and *rows*; every text cell guarded against formulas."""
     out = io.StringIO(newline="")
     out.write(BOM)
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    for record in records:
-        writer.writerow(
-            [record.get(column) if isinstance(record.get(column), int) else escape_cell(record.get(column))
-             for column in EXPORT_COLUMNS]
-        )
+    writer.writerow([escape_cell(name) for name in header])
+    for row in rows:
+        writer.writerow([value if isinstance(value, int) else escape_cell(value) for value in row])
     return out.getvalue()
+
+
+def delimiter_for(locale: str) -> str:
+    """Return the CSV delimiter a spreadsheet in *locale* expects: German Excel splits on semicolons."""
+    return ";" if locale.startswith("de") else ","

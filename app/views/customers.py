@@ -373,8 +373,8 @@ def export():
     """Download the visible active customers as CSV (UTF-8 with BOM, safe to open in Excel), with the next planned touch."""
     today = current_user.today(clock.now())
     rows = customers_q.customer_rows(db.session, current_user, today=today)
-    # German Excel splits on semicolons; the importer reads both.
-    delimiter = ";" if str(get_locale() or "").startswith("de") else ","
+    # The importer reads both delimiters.
+    delimiter = csv_io.delimiter_for(str(get_locale() or ""))
     body = csv_io.export_csv((csv_io.export_record(r.customer, r.warmth, r.follow_up) for r in rows),
                              delimiter=delimiter)
     response = Response(body.encode("utf-8"), mimetype="text/csv")

@@ -1,4 +1,4 @@
-"""The Streak page: current and longest streak, freezes, consistency and a 26-week heatmap."""
+"""The Streak page: current and longest streak, freezes, consistency, a 26-week heatmap and the rep's weeks."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from ..htmx import render
 from ..models import User
 from ..queries import points as points_q
 from ..queries import streak as streak_q
+from ..queries import trends as trends_q
+from . import trend_charts
 
 bp = Blueprint("streak", __name__)
 
@@ -82,7 +84,7 @@ def consistency_window(user: User, today: date) -> int:
 @bp.get("/streak", strict_slashes=False)
 @login_required
 def index():
-    """Show the rep's own streak, freezes, consistency and the last 26 weeks as a heatmap."""
+    """Show the rep's own streak, freezes, consistency, the last 26 weeks as a heatmap, and their weeks in charts."""
     now = clock.now()
     today = current_user.today(now)
     data = streak_q.streak_page(db.session, current_user, today=today, weeks=WEEKS)
@@ -116,4 +118,5 @@ def index():
         active_in_window=sum(1 for d, n in data.counts.items() if n),
         touches_in_window=sum(data.counts.values()),
         points=points_q.totals(db.session, current_user, today=today, with_total=True),
+        trend_figures=trend_charts.rep_figures(trends_q.rep_trend(db.session, current_user, now=now), prefix="mine"),
     )

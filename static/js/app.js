@@ -573,3 +573,30 @@
   document.addEventListener("DOMContentLoaded", function () { initPicker(document); });
   document.addEventListener("htmx:load", function (event) { initPicker(event.target); });
 })();
+
+// == Trends: print a 1:1 sheet ==
+// The Print button is shown only where this script runs (without it, the browser's own print
+// command still works). Before printing, the charts' number tables are opened, so the paper
+// holds the figures too; afterwards they close again.
+(function () {
+  "use strict";
+
+  function arm(root) {
+    root.querySelectorAll("[data-print][hidden]").forEach(function (button) { button.hidden = false; });
+  }
+
+  var opened = [];
+  window.addEventListener("beforeprint", function () {
+    opened = Array.prototype.slice.call(document.querySelectorAll("details.chart-data:not([open])"));
+    opened.forEach(function (el) { el.open = true; });
+  });
+  window.addEventListener("afterprint", function () {
+    opened.forEach(function (el) { el.open = false; });
+    opened = [];
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
+  });
+  document.addEventListener("DOMContentLoaded", function () { arm(document); });
+  document.addEventListener("htmx:load", function (event) { arm(event.target); });
+})();

@@ -12,7 +12,7 @@ import pytest
 
 from app import ROOT, clock
 from app.kinds import Role
-from app.models import Customer, FollowUp, Touch
+from app.models import CrisisPeriod, Customer, FollowUp, Touch, User
 from app.operations import password_reset, weekly_mail
 
 from .conftest import LIVE_SECRET, PHONE, _unavailable
@@ -111,6 +111,9 @@ def team(session, make_org, make_user, make_customer):
     session.add(FollowUp(organization_id=rep.organization_id, customer_id=quiet.id, user_id=rep.id,
                          created_by_id=coach.id, due_day=today - timedelta(days=1), kind="visit", note="Bring the samples",
                          created_at=now - timedelta(days=2)))
+    # An earlier crisis, ended: the charts shade its weeks.
+    session.add(CrisisPeriod(team_id=team.id, started_at=now - timedelta(days=30), ended_at=now - timedelta(days=16),
+                             reason="Strike"))
     session.commit()
     return coach, rep, quiet
 
@@ -126,6 +129,9 @@ def _pages(session, user, customer_id: int | None) -> list[str]:
     touch = session.query(Touch).filter_by(user_id=user.id).first()
     if touch is not None:
         pages += [f"/touches/{touch.id}/edit"]
+    # The Trends page (a rep gets a 404, which is skipped) and a rep's 1:1 sheet: their own, or the coach's rep's.
+    rep = user if not user.is_coach else session.query(User).filter_by(team_id=user.team_id, role=Role.rep).first()
+    pages += ["/team/trends", f"/team/reps/{rep.id}/sheet"]
     return pages
 
 

@@ -211,3 +211,53 @@ def test_the_badges_count_quiet_customers_by_the_crisis_cadence(session, coach, 
     crisis.start_crisis(session, coach, reason="Storm", message="", now=NOW)
     session.refresh(rep)
     assert awards.customer_warmth(session, rep, today=today) == (1, 1)
+
+
+# --- crisis periods: the history the trend charts read ---
+
+def _periods(session, team):
+    from app.models import CrisisPeriod
+
+    return [(p.started_at, p.ended_at, p.reason) for p in
+            session.scalars(select(CrisisPeriod).where(CrisisPeriod.team_id == team.id).order_by(CrisisPeriod.id))]
+
+
+def test_switching_on_and_off_keeps_each_crisis_as_a_period(session, coach, team):
+    crisis.start_crisis(session, coach, reason="Strike", message="", now=NOW)
+    assert _periods(session, team) == [(NOW, None, "Strike")]
+    later = NOW + timedelta(days=2)
+    crisis.start_crisis(session, coach, reason="Strike, week two", message="", now=later)  # only the texts change
+    assert _periods(session, team) == [(NOW, None, "Strike, week two")]
+    ended = NOW + timedelta(days=9)
+    crisis.end_crisis(session, coach, now=ended)
+    assert team.crisis_since is None
+    assert _periods(session, team) == [(NOW, ended, "Strike, week two")]
+    crisis.end_crisis(session, coach, now=ended + timedelta(days=1))  # already off: nothing changes
+    again = NOW + timedelta(days=30)
+    crisis.start_crisis(session, coach, reason="Flood", message="", now=again)
+    assert _periods(session, team) == [(NOW, ended, "Strike, week two"), (again, None, "Flood")]
+
+
+def test_a_crisis_older_than_the_history_gets_its_period_when_next_touched(session, coach, team):
+    began = NOW - timedelta(days=5)
+    team.crisis_since, team.crisis_reason = began, "Old crisis"
+    session.flush()
+    crisis.start_crisis(session, coach, reason="Old crisis, still", message="", now=NOW)
+    assert _periods(session, team) == [(began, None, "Old crisis, still")]
+    crisis.end_crisis(session, coach, now=NOW + timedelta(hours=1))
+    assert _periods(session, team) == [(began, NOW + timedelta(hours=1), "Old crisis, still")]
+
+
+def test_the_database_holds_one_open_period_per_team(session, coach, team):
+    from sqlalchemy.exc import IntegrityError
+
+    from app.models import CrisisPeriod
+
+    crisis.start_crisis(session, coach, reason="Strike", message="", now=NOW)
+    session.commit()
+    session.add(CrisisPeriod(team_id=team.id, started_at=NOW + timedelta(days=1), reason="Twice"))
+    with pytest.raises(IntegrityError):
+        session.flush()
+    session.rollback()
+    session.add(CrisisPeriod(team_id=team.id, started_at=NOW - timedelta(days=40), ended_at=NOW - timedelta(days=30)))
+    session.flush()  # ended periods: as many as there were

@@ -11,7 +11,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from app import badges, clock, warmth
+from app import badges, charts, clock, warmth
 from app.cli import demo
 from app.extensions import db
 from app.kinds import Direction, Role, TouchKind
@@ -23,6 +23,7 @@ from app.queries import customers as customers_q
 from app.queries import streak as streak_q
 from app.queries import team as team_q
 from app.queries import today as today_q
+from app.queries import trends as trends_q
 
 DEMO_PASSWORD = "touchbase-demo"
 BERLIN = "Europe/Berlin"
@@ -148,6 +149,18 @@ def check_showcase(session, now: datetime) -> None:
     assert len(board.standings.ranking) >= 3
     assert {board.names[r.rep.user_id] for r in board.standings.ranking} >= {lena.name, emma.name}
     assert challenge_ops.list_challenges(session, lena, now=now).current == [running]
+
+    # The Trends page: the earlier crisis (ended) and the current one shaded; in crisis weeks the
+    # team touched more than in the others, and its coverage of A and B customers held.
+    trends = trends_q.team_trends(session, katrin, now=now)
+    assert [(p.reason, p.last is None) for p in trends.periods] == [(demo.PAST_CRISIS_REASON, False),
+                                                                      (demo.CRISIS_REASON, True)]
+    shaded = [w.shaded for w in trends.weeks]
+    assert sum(shaded[:-1]) >= 4 and shaded[-1]
+    touches_split = charts.split_means(trends.touches, shaded, partial_last=True)
+    assert touches_split.shaded > 1.2 * touches_split.other
+    coverage_split = charts.split_means(trends.coverage_percent(), shaded, partial_last=True)
+    assert coverage_split.shaded >= 90
 
     # The coach's radar: exactly one quiet rep (no touch for a week, streak broken), several quiet customers.
     radar = team_q.radar(session, katrin, now=now)

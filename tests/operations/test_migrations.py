@@ -219,3 +219,32 @@ def test_upgrade_repairs_zones_babel_cannot_use_and_emails_not_in_nfc(empty_data
             conn.execute(text("DELETE FROM organization"))
         downgrade(directory=str(ROOT / "migrations"), revision="base")
         db.engine.dispose()
+
+
+def test_upgrade_opens_a_crisis_period_for_every_team_in_crisis(empty_database_url):
+    from app.models import CrisisPeriod
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    at = "2026-12-01 12:00:00"
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"), revision="9461ff72cbef")
+        with db.engine.begin() as conn:  # one team in crisis mode, one calm, as the previous release stored them
+            conn.execute(text("INSERT INTO organization (id, name, created_at) VALUES (1, 'Acme', :at)"), {"at": at})
+            conn.execute(text("INSERT INTO team (id, organization_id, name, created_at, crisis_since, crisis_reason) "
+                              "VALUES (1, 1, 'Storm', :at, :since, 'Strike')"), {"at": at, "since": "2026-11-20 07:40:00"})
+            conn.execute(text("INSERT INTO team (id, organization_id, name, created_at) VALUES (2, 1, 'Calm', :at)"),
+                         {"at": at})
+        upgrade(directory=str(ROOT / "migrations"))
+        with db.engine.connect() as conn:
+            rows = conn.execute(select(CrisisPeriod.team_id, CrisisPeriod.started_at, CrisisPeriod.ended_at,
+                                       CrisisPeriod.reason)).all()
+        from datetime import datetime, timezone
+
+        assert [tuple(r) for r in rows] == [(1, datetime(2026, 11, 20, 7, 40, tzinfo=timezone.utc), None, "Strike")]
+        downgrade(directory=str(ROOT / "migrations"), revision="9461ff72cbef")
+        assert "crisis_period" not in inspect(db.engine).get_table_names()
+        with db.engine.begin() as conn:  # the older downgrades expect empty tables
+            for table in ("team", "organization"):
+                conn.execute(text(f"DELETE FROM {table}"))
+        downgrade(directory=str(ROOT / "migrations"), revision="base")
+        db.engine.dispose()

@@ -426,3 +426,54 @@ def test_moving_today_forward_over_neutral_days_never_changes_current(history, t
     now = summarize(active, today=today, **kwargs)
     for step in range(1, ahead + 1):
         assert summarize(active, today=today + timedelta(days=step), **kwargs).current == now.current
+
+
+# --- runs: the streak's stretches in a window, from the kept summary's frozen days ---
+
+from app.streaks import Run, runs  # noqa: E402
+
+
+@pytest.mark.parametrize(("active", "today", "kw", "expected"), [
+    # Mon 3 – Fri 7 active, Mon 10 missed (a break), Tue 11 – Wed 12 active, today Thu 13 not yet.
+    (june(3, 4, 5, 6, 7, 11, 12), date(2024, 6, 13), {},
+     (Run(date(2024, 6, 3), date(2024, 6, 7), 5, True, False), Run(date(2024, 6, 11), date(2024, 6, 12), 2, False, True))),
+    # The same missed Monday covered by a freeze: one run.
+    (june(3, 4, 5, 6, 7, 11, 12), date(2024, 6, 13), {"frozen_days": june(10)},
+     (Run(date(2024, 6, 3), date(2024, 6, 12), 7, True, True),)),
+    # Away Mon 10 – Tue 11: neutral, one run; a weekend is neutral too. Mon 3 – Wed 5 were missed:
+    # the run began inside the window.
+    (june(6, 7, 12), date(2024, 6, 12), {"away": (away(10, 11),)},
+     (Run(date(2024, 6, 6), date(2024, 6, 12), 3, False, True),)),
+    # Today without a touch is never a break; yesterday missed is: nothing runs today.
+    (june(3, 4), date(2024, 6, 6), {},
+     (Run(date(2024, 6, 3), date(2024, 6, 4), 2, True, False),)),
+    # A break on the window's first day: the first run began inside the window.
+    (june(4, 5), date(2024, 6, 5), {},
+     (Run(date(2024, 6, 4), date(2024, 6, 5), 2, False, True),)),
+    # Sunday to Thursday workdays: Friday and Saturday are days off.
+    (june(6, 9), date(2024, 6, 9), {"workdays": SUN_THU, "away": (away(3, 5),)},
+     (Run(date(2024, 6, 6), date(2024, 6, 9), 2, True, True),)),
+    ([], date(2024, 6, 7), {}, ()),
+])
+def test_runs_split_at_missed_workdays_that_no_freeze_covered(active, today, kw, expected):
+    first = date(2024, 6, 3)
+    assert runs(set(active), first=first, today=today, **kw) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    offsets=st.sets(st.integers(min_value=0, max_value=60), max_size=45),
+    rescues=st.sets(st.integers(min_value=0, max_value=60), max_size=5),
+    length=st.integers(min_value=0, max_value=61),
+)
+def test_runs_over_the_whole_history_agree_with_the_streak_walk(offsets, rescues, length):
+    start = date(2024, 6, 3)
+    active = {start + timedelta(days=o) for o in offsets}
+    bonus = {start + timedelta(days=o) for o in rescues}
+    today = start + timedelta(days=length)
+    summary = summarize(active, today=today, bonus_freeze_days=bonus)
+    found = runs(active, first=start, today=today, frozen_days=set(summary.frozen_days))
+    ongoing = [r for r in found if r.ongoing]
+    assert (ongoing[0].days if ongoing else 0) == summary.current
+    assert max((r.days for r in found), default=0) == summary.longest
+    assert sum(r.days for r in found) == len([d for d in active if d <= today])

@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 
 from app import ROOT
 from app.kinds import Role
-from app.models import FollowUp, Touch
+from app.models import CrisisPeriod, FollowUp, Touch
 from support import NOW
 
 ATTRIBUTES = ("aria-label", "title", "placeholder", "alt", "content", "hx-confirm", "label")
@@ -114,6 +114,9 @@ def german_team(session, make_org, make_user, make_customer):
     session.add(FollowUp(organization_id=rep.organization_id, customer_id=customers[0].id, user_id=rep.id,
                          created_by_id=coach.id, due_day=today - timedelta(days=2), kind="visit",
                          created_at=NOW - timedelta(days=3)))
+    # An earlier crisis, ended: shaded on the Trends page, the sheet and the streak page.
+    session.add(CrisisPeriod(team_id=team.id, started_at=NOW - timedelta(days=24), ended_at=NOW - timedelta(days=12),
+                             reason="Streik"))
     session.flush()
     session.commit()
     return coach, rep, customers
@@ -123,7 +126,10 @@ def _pages_for(user, customers, session) -> list[str]:
     touch = session.query(Touch).filter_by(user_id=user.id).first()
     own = [c for c in customers if c.owner_id == user.id]
     pages = ["/", "/customers/", "/customers/new", "/customers/import", "/touches/", "/touches/new", "/streak",
-             "/settings/", "/settings/reminders/", "/team/", "/badges", "/challenges/"]
+             "/settings/", "/settings/reminders/", "/team/", "/badges", "/challenges/",
+             f"/team/reps/{customers[0].owner_id}/sheet"]
+    if user.is_coach:
+        pages.append("/team/trends")
     if own:
         pages += [f"/customers/{own[0].id}", f"/customers/{own[0].id}/edit"]
     if touch is not None:
