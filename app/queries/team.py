@@ -17,6 +17,7 @@ from . import common as common_q
 from . import streak as streak_q
 
 RADAR_WINDOW_DAYS = 28
+RADAR_QUIET_NAMES = 3
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class RadarRow:
     active customers by the status the pages show them with (crisis cadences while the team is
     in crisis; a new customer is neither). ``new``: the rep joined and no workday of theirs
     has ended since (``statuses.rep_is_new``), so there is no streak to call broken yet.
+    ``quiet_customers``: the first ``RADAR_QUIET_NAMES`` quiet customers as ``(id, name)``, the
+    longest overdue first (by ``days / cadence``), for links to their pages.
     """
 
     rep: User
@@ -43,6 +46,7 @@ class RadarRow:
     coverage_customers: int = 0
     covered: int = 0
     new: bool = False
+    quiet_customers: tuple[tuple[int, str], ...] = ()
 
     @property
     def streak_broken(self) -> bool:
@@ -132,9 +136,10 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
     away = away_q.away_ranges_by_user(session, {i: coach.team_id for i in ids})
     crisis = coach.team_in_crisis
     tally = {i: [0, 0, 0, 0, 0] for i in ids}  # customers, warming, quiet, of the coverage tiers, covered
-    for owner_id, cadence, last_touch, created_day, paused_until, tier in session.execute(
-        select(Customer.owner_id, Customer.cadence_days, Customer.last_touch_day, Customer.created_day,
-               Customer.paused_until, Customer.tier)
+    quiet_ones: dict[int, list[tuple[float, str, int, str]]] = {i: [] for i in ids}
+    for customer_id, name, owner_id, cadence, last_touch, created_day, paused_until, tier in session.execute(
+        select(Customer.id, Customer.name, Customer.owner_id, Customer.cadence_days, Customer.last_touch_day,
+               Customer.created_day, Customer.paused_until, Customer.tier)
         .where(Customer.organization_id == coach.organization_id, Customer.owner_id.in_(ids),
                Customer.archived_at.is_(None))
     ):
@@ -148,6 +153,10 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
         tally[owner_id][0] += 1
         tally[owner_id][1] += state is statuses.Status.warming
         tally[owner_id][2] += state is statuses.Status.quiet
+        if state is statuses.Status.quiet:
+            overdue = warmth.urgency(last_touch_day=last_touch, created_day=created_day, today=todays[owner_id],
+                                     cadence_days=days)
+            quiet_ones[owner_id].append((-overdue, name.lower(), customer_id, name))
         if str(tier) in challenges.COVERAGE_TIERS:
             tally[owner_id][3] += 1
             tally[owner_id][4] += state is not statuses.Status.quiet
@@ -176,6 +185,8 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
                 covered=tally[rep.id][4],
                 new=since is not None and statuses.rep_is_new(joined_day=since, today=today,
                                                               workdays=rep.workday_set, away=ranges),
+                quiet_customers=tuple((cid, name) for _o, _k, cid, name in
+                                      sorted(quiet_ones[rep.id])[:RADAR_QUIET_NAMES]),
             )
         )
     result.sort(key=RadarRow.risk_key)

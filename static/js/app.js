@@ -483,6 +483,23 @@
   });
 })();
 
+// == Team: kudos from the radar ==
+// With htmx the confirmation opens inside the rep's radar row; "Cancel" closes it there instead
+// of loading the team page again (without JavaScript it is a link back to the radar).
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var cancel = event.target.closest && event.target.closest("[data-kudos-cancel]");
+    var slot = cancel && cancel.closest(".kudos-slot");
+    if (!slot) { return; }
+    event.preventDefault();
+    var opener = slot.closest(".radar-row") && slot.closest(".radar-row").querySelector("[data-testid=radar-kudos]");
+    slot.replaceChildren();
+    if (opener) { opener.focus(); }
+  });
+})();
+
 // == Badges: celebrate a new badge ==
 // The server answers a touch that earned a badge with HX-Trigger "badge-earned"
 // ({code, name, description, badges: [...]}); each badge gets a toast of its own. Text only

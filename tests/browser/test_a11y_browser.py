@@ -12,7 +12,7 @@ import pytest
 
 from app import ROOT, clock
 from app.kinds import Role
-from app.models import Customer, FollowUp, Touch
+from app.models import Customer, FollowUp, Touch, User
 from app.operations import password_reset, weekly_mail
 
 from .conftest import LIVE_SECRET, PHONE, _unavailable
@@ -126,6 +126,10 @@ def _pages(session, user, customer_id: int | None) -> list[str]:
     touch = session.query(Touch).filter_by(user_id=user.id).first()
     if touch is not None:
         pages += [f"/touches/{touch.id}/edit"]
+    if user.is_coach:  # the coach's pages about a rep: drill-down, touches, kudos, the member's admin page
+        rep = session.query(User).filter(User.team_id == user.team_id, User.id != user.id).first()
+        pages += [f"/team/reps/{rep.id}", f"/team/reps/{rep.id}/touches", f"/team/reps/{rep.id}/kudos",
+                  f"/team/members/{rep.id}"]
     return pages
 
 
