@@ -182,3 +182,37 @@ def test_the_import_preview_scrolls_inside_its_table(page, session, long_names):
     overflow = page.evaluate(OVERFLOW)
     assert overflow["scroll"] <= overflow["width"], overflow
     assert table.evaluate("el => el.scrollWidth > el.clientWidth")  # the table scrolls in its own box
+
+
+# Rows of a grid or list whose cells must line up: each row's items share a top and a height
+# (kinds), or each row's position number and name start at the same x (ranking).
+KIND_ROWS = """() => {
+  const rows = {};
+  for (const b of document.querySelectorAll('.logtouch details[open] .kinds button')) {
+    const box = b.getBoundingClientRect();
+    (rows[Math.round(box.top)] = rows[Math.round(box.top)] || []).push(Math.round(box.height));
+  }
+  return Object.values(rows);
+}"""
+RANK_COLUMNS = """() => [...document.querySelectorAll('[data-testid=ranking] li')].map(li => [
+  Math.round(li.querySelector('.position').getBoundingClientRect().right),
+  Math.round(li.querySelector('.rank-main strong').getBoundingClientRect().left)])"""
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_kind_buttons_and_ranking_rows_line_up(page, session, long_names, make_user, lang):
+    people, pages = long_names
+    rep = people["rep"]
+    make_user(team=rep.team, name="Ute")  # a short name beside the long one in the ranking
+    rep.locale = lang
+    session.commit()
+    page.set_viewport_size(SIZES[0])
+    sign_in(page, rep.email)
+    page.goto("/")
+    page.get_by_test_id("log-touch").first.click()
+    rows = page.evaluate(KIND_ROWS)
+    assert len(rows) >= 3 and all(len(set(heights)) == 1 for heights in rows), rows
+    assert len({height for heights in rows for height in heights}) == 1, rows  # one label line each
+    page.goto(pages["rep"][15])  # the challenge's board
+    columns = page.evaluate(RANK_COLUMNS)
+    assert len(columns) >= 2 and len({tuple(c) for c in columns}) == 1, columns
