@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 from .. import badges, clock, mail
 from ..extensions import config_limit, db, limiter, user_or_address
 from ..htmx import fragment, is_partial, render, trigger
-from ..models import Touch
 from ..kinds import Role
+from ..models import Touch
 from ..operations import NotFound, accounts, away, crisis, invites
 from ..operations import kudos as kudos_ops
 from ..operations import members as members_ops
