@@ -56,6 +56,8 @@ class Defaults:
     # one; by default a hash of the code, templates, translations and static files.
     RELEASE = None
     CSV_MAX_ROWS = 5000
+    # Customer pages a device keeps per user for reading offline (the most recently opened).
+    OFFLINE_PAGES = 50
     INVITE_DAYS = 7
     UNDO_SECONDS = 10
     DEMO_PASSWORD = "touchbase-demo"  # nosec B105  # the demo accounts' password, printed by `flask demo seed`

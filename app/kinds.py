@@ -19,6 +19,10 @@ class TouchKind(StrEnum):
     other = "other"
 
 
+# The kinds that take more than a minute and a keyboard: what a coach's kudos thank for first.
+CREATIVE_KINDS = frozenset(TouchKind) - {TouchKind.call, TouchKind.email, TouchKind.message}
+
+
 class Direction(StrEnum):
     """Who reached out: the rep (``out``) or the customer (``in``)."""
 

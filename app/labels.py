@@ -1,4 +1,4 @@
-"""Translated labels and icons for kinds, warmth and tiers, and when a follow-up is due."""
+"""Translated labels and icons for kinds, warmth, statuses and tiers, and when a follow-up is due."""
 
 from datetime import date
 
@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from . import follow_ups, i18n
 from .kinds import TouchKind
+from .statuses import Status
 from .warmth import Warmth
 
 KINDS = tuple(TouchKind)
@@ -46,17 +47,20 @@ WARMTH_LABELS = {
     Warmth.paused: _l("Paused"),
 }
 
+# What the pages show: a warmth's label, or "New" (app/statuses.py).
+STATUS_LABELS = {Status.new: _l("New"), **{Status(w.value): text for w, text in WARMTH_LABELS.items()}}
+
 # Labels translated once per catalogue: pages show dozens of them, and each lazy string
 # would look its catalogue up again.
-_translated: dict[object, tuple[dict[TouchKind, str], dict[Warmth, str]]] = {}
+_translated: dict[object, tuple[dict[TouchKind, str], dict[Status, str]]] = {}
 
 
-def _labels() -> tuple[dict[TouchKind, str], dict[Warmth, str]]:
+def _labels() -> tuple[dict[TouchKind, str], dict[Status, str]]:
     catalogue = i18n.translations()
     labels = _translated.get(catalogue)
     if labels is None:
         labels = _translated[catalogue] = ({kind: str(text) for kind, text in KIND_LABELS.items()},
-                                           {warmth: str(text) for warmth, text in WARMTH_LABELS.items()})
+                                           {status: str(text) for status, text in STATUS_LABELS.items()})
     return labels
 
 
@@ -77,8 +81,8 @@ def kind_choices() -> tuple[tuple[str, str, str], ...]:
 
 
 def warmth_label(warmth: str) -> str:
-    """Return the translated text of a warmth status."""
-    return _labels()[1][Warmth(warmth)]
+    """Return the translated text of a warmth, or of a status the pages show ("new" included)."""
+    return _labels()[1][Status(warmth)]
 
 
 def follow_up_when(due_day: date, today: date) -> str:

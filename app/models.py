@@ -163,6 +163,12 @@ class User(UserMixin, db.Model):
     # Raised by every flush that changes what the user's Today page shows (app/revisions.py);
     # Today's ETag is built from it.
     page_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Removed from their team by a coach or admin (app/operations/members.py): the account is
+    # closed — no sign-in, no pushes, no mail — and its history kept; a coach of the team it
+    # was removed from may restore it. The team's id without a foreign key: adding one would
+    # make SQLite copy the whole user table, which every other table refers to.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    removed_from_team_id: Mapped[int | None] = mapped_column(Integer)
 
     organization: Mapped[Organization] = relationship()
     team: Mapped[Team | None] = relationship(back_populates="members")

@@ -13,6 +13,7 @@ from .points import Reason
 from .operations.customers import MAX_NOTES
 from .operations.touches import CLIENT_ID, MAX_NOTE
 from .push.endpoints import ENDPOINT_MAX
+from .statuses import Status
 from .warmth import MAX_CADENCE, MIN_CADENCE, Warmth
 
 VERSION = "1.0.0"
@@ -108,6 +109,10 @@ def _schemas() -> dict:
             "cadence_days": {"type": "integer", "minimum": MIN_CADENCE, "maximum": MAX_CADENCE},
             "last_touch_day": {"type": ["string", "null"], "format": "date"},
             "warmth": _ref("Warmth"),
+            "status": {**_ref("CustomerStatus"), "description": (
+                "What the app's pages show: `new` for a customer never touched whose first cadence has not run "
+                "(fewer days since it was added than its cadence, crisis mode's included) and that is not paused; "
+                "otherwise the same as `warmth`.")},
             "days_since": {"type": "integer", "description": "Days since the last touch, or since creation."},
             "archived": {"type": "boolean"},
             "next_follow_up": {
@@ -116,8 +121,8 @@ def _schemas() -> dict:
             },
         },
         "required": [
-            "id", "name", "company", "tier", "cadence_days", "last_touch_day", "warmth", "days_since", "archived",
-            "next_follow_up",
+            "id", "name", "company", "tier", "cadence_days", "last_touch_day", "warmth", "status", "days_since",
+            "archived", "next_follow_up",
         ],
         "additionalProperties": False,
     }
@@ -216,6 +221,7 @@ def _schemas() -> dict:
         "Direction": _enum(Direction),
         "Tier": _enum(Tier),
         "Warmth": _enum(Warmth),
+        "CustomerStatus": _enum(Status),
         "Streak": streak,
         "Touch": touch,
         "TouchInput": touch_input,

@@ -181,12 +181,15 @@ def consistency(
     away: Iterable[tuple[date, date]] = (),
     window: int = 28,
     decay: float = 0.9,
+    since: date | None = None,
 ) -> float | None:
     """Return the rep's consistency, 0.0–1.0, or None with no qualifying day yet.
 
     ``consistency = sum(w_i * a_i) / sum(w_i)`` over the qualifying days of the last *window*
     calendar days, where a qualifying day is a workday that is not away (today only once
-    something is logged, as today cannot be missed yet), ``i`` is how many days ago it was,
+    something is logged, as today cannot be missed yet; with *since*, the day the rep joined,
+    no day before it, and that day only once something is logged, as they may have joined in
+    the evening), ``i`` is how many days ago it was,
     ``w_i = decay ** i`` and ``a_i`` is 1 for an active day, else 0. With ``decay = 0.9`` a
     day's weight halves in about a week, so one missed day yesterday costs roughly a tenth of
     the score and fades out within the month: a dip, not a cliff.
@@ -196,7 +199,9 @@ def consistency(
     for i in range(window):
         day = today - timedelta(days=i)
         active = day in active_days
-        if i == 0 and not active:
+        if since is not None and day < since:
+            break
+        if (i == 0 or day == since) and not active:
             continue
         if day.weekday() not in workdays or is_away(day, away_ranges):
             continue

@@ -57,7 +57,7 @@ def load_user(login_id: str) -> User | None:
     if not user_id.isdigit() or not token:
         return None
     user = db.session.scalars(_USER_WITH_TEAM, {"user_id": int(user_id)}).one_or_none()
-    if user is None or user.session_token != token:
+    if user is None or user.session_token != token or user.removed_at is not None:
         return None
     return user
 

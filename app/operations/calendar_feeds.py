@@ -64,4 +64,4 @@ def user_for_feed(session: Session, token: str) -> User | None:
     if not isinstance(token, str) or not TOKEN.match(token):
         return None
     feed = session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == token_hash(token)))
-    return feed.user if feed is not None else None
+    return feed.user if feed is not None and feed.user.removed_at is None else None

@@ -240,10 +240,14 @@ def edit_customer_as(
     if errors:
         raise Invalid(errors)
     if owner is not None and owner.id != customer.owner_id:
-        customer.owner = owner  # type: ignore[assignment]
-        # The next planned touch goes with the customer to its new owner.
-        follow_up = follow_ups_q.open_for_customer(session, customer.id)
-        if follow_up is not None:
-            follow_up.user = owner  # type: ignore[assignment]
+        hand_over(session, customer, owner)  # type: ignore[arg-type]
     update_customer(session, customer, data)  # one flush: the page revisions first, then the row
     return customer
+
+
+def hand_over(session: Session, customer: Customer, owner: User) -> None:
+    """Give *customer* to *owner* (not flushed): its open follow-up goes along, its touches stay whose they were."""
+    customer.owner = owner
+    follow_up = follow_ups_q.open_for_customer(session, customer.id)
+    if follow_up is not None:
+        follow_up.user = owner

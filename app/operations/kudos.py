@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from .. import badges
+from ..kinds import CREATIVE_KINDS, Direction
 from ..models import Kudos, Touch, User
 from . import Invalid, NotFound, awards, id_or_404
 
@@ -95,6 +96,23 @@ def rep_touches(session: Session, rep: User, *, limit: int = 30) -> list[Touch]:
             .order_by(Touch.local_day.desc(), Touch.created_at.desc(), Touch.id.desc())
             .limit(limit)
         )
+    )
+
+
+def latest_creative_touch(session: Session, coach: User, rep: User) -> Touch | None:
+    """Return *rep*'s latest touch to thank for: outgoing, not deleted, of a creative kind, without kudos from *coach*.
+
+    Creative kinds are ``kinds.CREATIVE_KINDS`` (all but a call, an e-mail or a message); the
+    newest by local day, then by when it was logged.
+    """
+    thanked = select(Kudos.touch_id).where(Kudos.coach_id == coach.id)
+    return session.scalar(
+        select(Touch)
+        .where(Touch.user_id == rep.id, Touch.organization_id == coach.organization_id, Touch.deleted_at.is_(None),
+               Touch.direction == Direction.out, Touch.kind.in_(sorted(CREATIVE_KINDS)), Touch.id.not_in(thanked))
+        .options(selectinload(Touch.customer))
+        .order_by(Touch.local_day.desc(), Touch.created_at.desc(), Touch.id.desc())
+        .limit(1)
     )
 
 

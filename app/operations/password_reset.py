@@ -42,12 +42,13 @@ def request_reset(session: Session, email: object, *, now: datetime, lifetime: t
     """Make a reset link for the account with *email*, replacing its earlier ones; raise Invalid for a malformed address.
 
     The account is found as ``accounts.authenticate`` finds it (trimmed, case-insensitive).
-    Without an account nothing is written and the result has no user and no token.
+    Without an account nothing is written and the result has no user and no token; an account
+    removed from its team (``members.remove_member``) counts as none, as it cannot sign in.
     """
     text = email if isinstance(email, str) else ""
     address = accounts.normalize_email(text)  # Invalid when malformed
     wanted = accounts.normalize_email(text, check=False)
-    user = session.scalar(select(User).where(func.lower(User.email) == wanted))
+    user = session.scalar(select(User).where(func.lower(User.email) == wanted, User.removed_at.is_(None)))
     if user is None:
         return ResetRequest(address, None, None)
     session.execute(delete(PasswordReset).where(PasswordReset.user_id == user.id))

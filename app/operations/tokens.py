@@ -99,7 +99,7 @@ def user_for_token(session: Session, plaintext: str, *, now: datetime) -> User |
     token = session.scalar(
         select(ApiToken).where(ApiToken.token_hash == token_hash(plaintext), ApiToken.revoked_at.is_(None))
     )
-    if token is None:
+    if token is None or token.user.removed_at is not None:
         return None
     token.last_used_at = now
     return token.user

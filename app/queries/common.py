@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from .. import challenges, follow_ups, warmth
+from .. import challenges, follow_ups, statuses, warmth
 from ..kinds import Tier
 from ..models import Customer, FollowUp, Team, User
 
@@ -17,12 +17,17 @@ TIER_ORDER = {Tier.A: 0, Tier.B: 1, Tier.C: 2}
 
 @dataclass(frozen=True)
 class CustomerRow:
-    """A customer with its warmth on a given day, and its open follow-up when the read loaded it."""
+    """A customer with its warmth on a given day, and its open follow-up when the read loaded it.
+
+    ``status`` is what the pages show: the warmth, or "new" for a customer never touched whose
+    first cadence has not run (``statuses.customer_status``).
+    """
 
     customer: Customer
     warmth: warmth.Warmth
     days_since: int
     urgency: float
+    status: statuses.Status
     follow_up: FollowUp | None = None
     follow_up_due: bool = False
     days_overdue: int = 0
@@ -39,9 +44,11 @@ def customer_row(customer: Customer, today: date, *, crisis: bool | None = None,
         crisis = owner_in_crisis(object_session(customer), customer.owner_id)
     cadence = effective_cadence(customer.cadence_days, crisis=crisis)
     kwargs = dict(last_touch_day=customer.last_touch_day, created_day=customer.created_day, today=today)
+    state = warmth.status(**kwargs, cadence_days=cadence, paused_until=customer.paused_until)
     return CustomerRow(
         customer=customer,
-        warmth=warmth.status(**kwargs, cadence_days=cadence, paused_until=customer.paused_until),
+        warmth=state,
+        status=statuses.customer_status(state, **kwargs, cadence_days=cadence),
         days_since=warmth.days_since(**kwargs),
         urgency=warmth.urgency(**kwargs, cadence_days=cadence),
         follow_up=follow_up,

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from .. import warmth
+from .. import statuses, warmth
 from ..models import Customer, FollowUp, Touch, User
 from . import common as common_q
 
@@ -61,11 +61,11 @@ def customer_rows(
     return rows
 
 
-def warmth_counts(rows: list[common_q.CustomerRow]) -> dict[warmth.Warmth, int]:
-    """Return how many of *rows* are in each warmth, every warmth present (zero when none)."""
-    counts = {w: 0 for w in warmth.Warmth}
+def status_counts(rows: list[common_q.CustomerRow]) -> dict[statuses.Status, int]:
+    """Return how many of *rows* show each status (new, then the warmths), every status present (zero when none)."""
+    counts = {s: 0 for s in statuses.Status}
     for row in rows:
-        counts[row.warmth] += 1
+        counts[row.status] += 1
     return counts
 
 

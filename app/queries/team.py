@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from .. import challenges, streaks, warmth
+from .. import challenges, statuses, streaks, warmth
 from ..ids import parse_id
 from ..kinds import Role
 from ..models import Customer, StreakState, Touch, User
@@ -17,6 +17,7 @@ from . import common as common_q
 from . import streak as streak_q
 
 RADAR_WINDOW_DAYS = 28
+RADAR_QUIET_NAMES = 3
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,12 @@ class RadarRow:
 
     ``streak`` is the kept streak on the rep's today; ``week_touches`` counts touches in the
     rep's local ISO week; ``consistency`` is ``streaks.consistency`` over the last 28 days
-    (None with no qualifying day); ``warming``/``quiet`` count the rep's active customers
-    (with crisis cadences while the team is in crisis).
+    since the rep joined (None with no qualifying day); ``warming``/``quiet`` count the rep's
+    active customers by the status the pages show them with (crisis cadences while the team is
+    in crisis; a new customer is neither). ``new``: the rep joined and no workday of theirs
+    has ended since (``statuses.rep_is_new``), so there is no streak to call broken yet.
+    ``quiet_customers``: the first ``RADAR_QUIET_NAMES`` quiet customers as ``(id, name)``, the
+    longest overdue first (by ``days / cadence``), for links to their pages.
     """
 
     rep: User
@@ -40,21 +45,25 @@ class RadarRow:
     quiet: int
     coverage_customers: int = 0
     covered: int = 0
+    new: bool = False
+    quiet_customers: tuple[tuple[int, str], ...] = ()
 
     @property
     def streak_broken(self) -> bool:
-        """Tell whether the rep has no running streak."""
-        return self.streak.current == 0
+        """Tell whether the rep has no running streak, and has been with the team long enough to have one."""
+        return self.streak.current == 0 and not self.new
 
     def risk_key(self) -> tuple:
         """Return the radar's sort key: the rep most at risk first.
 
-        Order: most quiet customers first; then a broken streak (current 0) before a running
-        one; then a streak at risk today before a safe one; then lowest consistency first (no
-        consistency yet counts as 0); then most warming customers; then by name.
+        Order: most quiet customers first; then a rep already judged before a new one; then a
+        broken streak (current 0) before a running one; then a streak at risk today before a
+        safe one; then lowest consistency first (no consistency yet counts as 0); then most
+        warming customers; then by name.
         """
         return (
             -self.quiet,
+            self.new,
             not self.streak_broken,
             not self.streak.at_risk,
             self.consistency or 0.0,
@@ -116,33 +125,41 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
         counts[user_id][day] = counts[user_id].get(day, 0) + n
         if rescue:
             bonus[user_id].add(day)
-    last_days = dict(
-        session.execute(
-            select(Touch.user_id, func.max(Touch.local_day))
+    spans = {
+        user_id: (first, last)
+        for user_id, first, last in session.execute(
+            select(Touch.user_id, func.min(Touch.local_day), func.max(Touch.local_day))
             .where(Touch.organization_id == coach.organization_id, Touch.user_id.in_(ids), Touch.deleted_at.is_(None))
             .group_by(Touch.user_id)
-        ).all()
-    )
+        )
+    }
     away = away_q.away_ranges_by_user(session, {i: coach.team_id for i in ids})
     crisis = coach.team_in_crisis
     tally = {i: [0, 0, 0, 0, 0] for i in ids}  # customers, warming, quiet, of the coverage tiers, covered
-    for owner_id, cadence, last_touch, created_day, paused_until, tier in session.execute(
-        select(Customer.owner_id, Customer.cadence_days, Customer.last_touch_day, Customer.created_day,
-               Customer.paused_until, Customer.tier)
+    quiet_ones: dict[int, list[tuple[float, str, int, str]]] = {i: [] for i in ids}
+    for customer_id, name, owner_id, cadence, last_touch, created_day, paused_until, tier in session.execute(
+        select(Customer.id, Customer.name, Customer.owner_id, Customer.cadence_days, Customer.last_touch_day,
+               Customer.created_day, Customer.paused_until, Customer.tier)
         .where(Customer.organization_id == coach.organization_id, Customer.owner_id.in_(ids),
                Customer.archived_at.is_(None))
     ):
-        state = warmth.status(last_touch_day=last_touch, created_day=created_day, today=todays[owner_id],
-                              cadence_days=common_q.effective_cadence(cadence, crisis=crisis),
-                              paused_until=paused_until)
-        if state is warmth.Warmth.paused:
+        days = common_q.effective_cadence(cadence, crisis=crisis)
+        state = statuses.customer_status(
+            warmth.status(last_touch_day=last_touch, created_day=created_day, today=todays[owner_id],
+                          cadence_days=days, paused_until=paused_until),
+            last_touch_day=last_touch, created_day=created_day, today=todays[owner_id], cadence_days=days)
+        if state is statuses.Status.paused:
             continue
         tally[owner_id][0] += 1
-        tally[owner_id][1] += state is warmth.Warmth.warming
-        tally[owner_id][2] += state is warmth.Warmth.quiet
+        tally[owner_id][1] += state is statuses.Status.warming
+        tally[owner_id][2] += state is statuses.Status.quiet
+        if state is statuses.Status.quiet:
+            overdue = warmth.urgency(last_touch_day=last_touch, created_day=created_day, today=todays[owner_id],
+                                     cadence_days=days)
+            quiet_ones[owner_id].append((-overdue, name.lower(), customer_id, name))
         if str(tier) in challenges.COVERAGE_TIERS:
             tally[owner_id][3] += 1
-            tally[owner_id][4] += state is not warmth.Warmth.quiet
+            tally[owner_id][4] += state is not statuses.Status.quiet
     result = []
     for rep in reps:
         today = todays[rep.id]
@@ -150,24 +167,42 @@ def radar(session: Session, coach: User, *, now: datetime) -> list[RadarRow]:
         active = frozenset(counts[rep.id])
         hist = streak_q.History(active, frozenset(bonus[rep.id]), ranges, rep.workday_set)
         monday = today - timedelta(days=today.weekday())
+        first_touch, last_touch_day = spans.get(rep.id, (None, None))
+        since = joined_day(rep, first_touch)
         result.append(
             RadarRow(
                 rep=rep,
                 today=today,
                 streak=streak_q.summary_of(states.get(rep.id), hist, today=today),
-                last_touch_day=last_days.get(rep.id),
+                last_touch_day=last_touch_day,
                 week_touches=sum(n for d, n in counts[rep.id].items() if monday <= d <= today),
                 consistency=streaks.consistency(active, today=today, workdays=rep.workday_set, away=ranges,
-                                                window=RADAR_WINDOW_DAYS),
+                                                window=RADAR_WINDOW_DAYS, since=since),
                 customers=tally[rep.id][0],
                 warming=tally[rep.id][1],
                 quiet=tally[rep.id][2],
                 coverage_customers=tally[rep.id][3],
                 covered=tally[rep.id][4],
+                new=since is not None and statuses.rep_is_new(joined_day=since, today=today,
+                                                              workdays=rep.workday_set, away=ranges),
+                quiet_customers=tuple((cid, name) for _o, _k, cid, name in
+                                      sorted(quiet_ones[rep.id])[:RADAR_QUIET_NAMES]),
             )
         )
     result.sort(key=RadarRow.risk_key)
     return result
+
+
+def joined_day(rep: User, first_touch_day: date | None) -> date | None:
+    """Return the local day *rep* joined, from which the radar judges them; None when their touches began earlier.
+
+    A rep whose history begins before their account (touches carried over from elsewhere) is
+    judged on that history, as before, and is never new.
+    """
+    day = rep.day_of(rep.created_at)
+    if first_touch_day is not None and first_touch_day < day:
+        return None
+    return day
 
 
 @dataclass(frozen=True)
@@ -206,8 +241,8 @@ def rep_customers(session: Session, coach: User, rep_id: object, *, now: datetim
     return RepCustomers(
         rep=rep,
         today=today,
-        quiet=[r for r in rows if r.warmth is warmth.Warmth.quiet],
-        warming=[r for r in rows if r.warmth is warmth.Warmth.warming],
+        quiet=[r for r in rows if r.status is statuses.Status.quiet],
+        warming=[r for r in rows if r.status is statuses.Status.warming],
     )
 
 

@@ -170,6 +170,7 @@ def customer_json(row: common_q.CustomerRow) -> dict:
         "cadence_days": customer.cadence_days,
         "last_touch_day": _day(customer.last_touch_day),
         "warmth": row.warmth.value,
+        "status": row.status.value,
         "days_since": row.days_since,
         "archived": customer.archived_at is not None,
         "next_follow_up": None if row.follow_up is None else {

@@ -72,11 +72,16 @@ def login():
             error = _("Please enter your e-mail and password.")
         else:
             user = accounts.authenticate(db.session, email, password)
-            if user is not None:
+            if user is not None and user.removed_at is not None:
+                # Told only to whoever knows the password: the account is closed, not unknown.
+                db.session.rollback()
+                error = _("This account was removed from its team. Ask your coach to restore it.")
+            elif user is not None:
                 db.session.commit()  # a rehashed password is kept
                 _signed_in(user)
                 return redirect(_safe_next(request.args.get("next")))
-            error = _("E-mail or password is wrong.")
+            else:
+                error = _("E-mail or password is wrong.")
     return render("auth/login.html", values=values, error=error, next_target=redirects.local_path(request.args.get("next")),
                   status=422 if error else 200)
 

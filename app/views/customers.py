@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from .. import clock, follow_ups, ids
+from .. import clock, follow_ups, ids, statuses
 from ..extensions import db
 from ..htmx import is_partial, render, trigger
 from ..kinds import Tier
@@ -23,7 +23,7 @@ from ..operations import follow_ups as follow_up_ops
 from ..queries import common as common_q
 from ..queries import customers as customers_q
 from ..queries import follow_ups as follow_ups_q
-from ..warmth import TIER_CADENCE, Warmth
+from ..warmth import TIER_CADENCE
 from . import forms
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -53,7 +53,7 @@ def _customer_or_404(customer_id: int) -> Customer:
 def _filters() -> tuple[str, str, bool]:
     query = (request.args.get("q") or "").strip()[:200]
     warmth = request.args.get("warmth") or ""
-    if warmth not in {w.value for w in Warmth}:
+    if warmth not in {s.value for s in statuses.Status}:
         warmth = ""  # an unknown filter shows everything rather than failing
     return query, warmth, request.args.get("archived") in ("1", "true", "on")
 
@@ -61,16 +61,20 @@ def _filters() -> tuple[str, str, bool]:
 @bp.get("/")
 @login_required
 def index():
-    """List the customers the user sees, most urgent first; searchable and filtered by warmth."""
+    """List the customers the user sees, most urgent first; searchable and filtered by what they show (``?warmth=``).
+
+    The filter is the status the list shows: ``new`` (never touched, first cadence not run)
+    or a warmth; ``green`` leaves the new ones out, as they are not labelled "In touch".
+    """
     today = current_user.today(clock.now())
     query, warmth, archived = _filters()
     rows = customers_q.customer_rows(db.session, current_user, today=today, search=query or None, archived=archived)
     return render(
         "customers/index.html",
         block="results",
-        rows=[row for row in rows if not warmth or row.warmth == warmth],
+        rows=[row for row in rows if not warmth or row.status == warmth],
         total=len(rows),
-        counts=customers_q.warmth_counts(rows),
+        counts=customers_q.status_counts(rows),
         archived_total=customers_q.archived_count(db.session, current_user),
         q=query,
         warmth=warmth,

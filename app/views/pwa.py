@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import struct
 from functools import lru_cache
@@ -25,6 +26,12 @@ bp = Blueprint("pwa", __name__)
 THEME_COLOR = "#0f766e"
 BACKGROUND_COLOR = "#f6f7f5"
 CACHE_PREFIX = "touchbase-shell-"
+# Pages a rep can read offline: the customers list and the customer pages opened recently,
+# kept per user in a cache named by PAGES_PREFIX and the user's pages key (``pages_key``).
+PAGES_PREFIX = "touchbase-pages-"
+PAGES_LIST = "/customers/"
+PAGES_DETAIL = r"^/customers/[0-9]+$"
+PAGES_KEY_HEADER = "X-Touchbase-Pages-Key"
 # The app shell the service worker precaches (static files, by their versioned URLs).
 SHELL_FILES = (
     "css/app.css",
@@ -165,7 +172,37 @@ def worker_config(script: bytes) -> dict:
         "shell": shell_urls(),
         "offline": url_for("pwa.offline"),
         "outbox": url_for("static", filename="js/outbox.js"),
+        "pagesPrefix": PAGES_PREFIX,
+        "pagesList": PAGES_LIST,
+        "pagesDetail": PAGES_DETAIL,
+        "pagesMax": max(0, int(current_app.config["OFFLINE_PAGES"])),
+        "pagesKeyHeader": PAGES_KEY_HEADER,
     }
+
+
+def pages_key(user) -> str:
+    """Return the key of *user*'s offline pages: a MAC of their id and session token under the secret key.
+
+    Nobody else can work it out (not from the user id, which pages show), and it changes when
+    the session token does (sign-out, a new password), so a cache left behind is never found.
+    """
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret if isinstance(secret, bytes) else str(secret).encode()
+    message = f"offline-pages:{user.id}:{user.session_token}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+
+
+@bp.after_app_request
+def _name_the_pages_owner(response: Response) -> Response:
+    """Tell the service worker whose page this is (``X-Touchbase-Pages-Key``), on every page of a signed-in user.
+
+    The worker keeps the customers pages in that user's cache only, and a page without the
+    header (signed out) makes it delete every user's kept pages.
+    """
+    if (response.mimetype == "text/html" and not request.path.startswith("/static/")
+            and current_user.is_authenticated):
+        response.headers[PAGES_KEY_HEADER] = pages_key(current_user)
+    return response
 
 
 @bp.get("/sw.js")

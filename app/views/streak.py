@@ -14,7 +14,6 @@ from flask_login import current_user, login_required
 from .. import clock, heatmap, streaks
 from ..extensions import db
 from ..htmx import render
-from ..models import User
 from ..queries import points as points_q
 from ..queries import streak as streak_q
 from ..queries import trends as trends_q
@@ -72,15 +71,6 @@ def next_freeze_in(run_of_active: int) -> int:
     return streaks.FREEZE_EVERY - run_of_active % streaks.FREEZE_EVERY
 
 
-def consistency_window(user: User, today: date) -> int:
-    """Return the consistency window in days: four weeks, or fewer for a rep who joined since.
-
-    Workdays before the rep's first day with Touchbase were never missed, so they do not count.
-    """
-    joined = user.day_of(user.created_at)
-    return max(1, min(CONSISTENCY_DAYS, (today - joined).days + 1))
-
-
 @bp.get("/streak", strict_slashes=False)
 @login_required
 def index():
@@ -93,8 +83,10 @@ def index():
     grid = heatmap.build(today=today, counts=data.counts, workdays=workdays, away=data.away,
                          frozen_days=summary.frozen_days, weeks=WEEKS)
     cells = [DayCell(c, cell_label(c, today=today), c.day == today) for c in grid.cells]
+    # Workdays before the rep's first day with Touchbase were never missed (nor, unless they
+    # logged on it, that day itself): the radar judges them the same way.
     score = streaks.consistency(frozenset(data.counts), today=today, workdays=workdays, away=data.away,
-                                window=consistency_window(current_user, today))
+                                window=CONSISTENCY_DAYS, since=current_user.day_of(current_user.created_at))
     away_today = streaks.is_away(today, data.away)
     frozen = sorted(summary.frozen_days, reverse=True)
     return render(

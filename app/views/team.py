@@ -1,9 +1,9 @@
-"""The team page: the coach's quiet radar and crisis mode, members, team holidays, invites by link or mail."""
+"""The team page: the coach's quiet radar and crisis mode, members and their admin, team holidays, invites, kudos."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -11,9 +11,11 @@ from flask_login import current_user, login_required
 from .. import badges, clock, mail
 from ..extensions import config_limit, db, limiter, user_or_address
 from ..htmx import fragment, is_partial, render, trigger
+from ..kinds import Role
 from ..models import Touch
 from ..operations import NotFound, accounts, away, crisis, invites
 from ..operations import kudos as kudos_ops
+from ..operations import members as members_ops
 from ..queries import team as team_q
 from . import forms
 
@@ -22,6 +24,7 @@ bp = Blueprint("team", __name__, url_prefix="/team")
 HOLIDAY_FIELDS = ("name", "first_day", "last_day")
 HOLIDAY_EVENT = "away-changed"
 KUDOS_EVENT = "kudos-given"
+ROLE_LABELS = {Role.rep: _l("Rep"), Role.coach: _l("Coach"), Role.admin: _l("Admin")}
 
 
 def _page(*, status: int = 200, block: str | None = None, **context):
@@ -44,6 +47,8 @@ def _page(*, status: int = 200, block: str | None = None, **context):
         holiday_values=context.pop("holiday_values", {}),
         holiday_errors=context.pop("holiday_errors", {}),
         radar=team_q.radar(db.session, current_user, now=now) if coach else [],
+        removed=members_ops.removed_members(db.session, current_user),
+        role_labels=ROLE_LABELS,
         crisis_values=context.pop("crisis_values", {}),
         crisis_errors=context.pop("crisis_errors", {}),
         **context,
@@ -228,18 +233,28 @@ def give_kudos(rep_id: int, touch_id: int):
     rep = _team_rep(rep_id)
     note = request.form.get("note", "")
 
+    # From the radar's confirmation (``source=radar``) the answers are that confirmation's.
+    radar = request.form.get("source") == "radar"
+
     def invalid(errors):
+        error = next(iter(errors.values()))
+        if radar:
+            return _kudos_confirm(rep, status=422, error=error, note=note, touch_id=touch_id)
         if is_partial():
-            return _row(rep, touch_id, status=422, error=next(iter(errors.values())), note=note)
+            return _row(rep, touch_id, status=422, error=error, note=note)
         return _rep_page(rep, status=422, errors=errors, failed_touch=touch_id, values={"note": note})
+
+    def partial():
+        answer = _kudos_confirm(rep, touch_id=touch_id, given=True) if radar else _row(rep, touch_id)
+        return trigger(answer, KUDOS_EVENT, {"touch_id": touch_id, "rep_id": rep.id})
 
     return forms.save(
         lambda: kudos_ops.give(db.session, current_user, touch_id, rep_id=rep.id, note=note, now=clock.now()),
         invalid=invalid,
         done=lambda _kudos: forms.answered(
             _("Kudos given to %(name)s. They will see it on their badge page.", name=rep.name),
-            url_for("team.rep_touches", rep_id=rep.id),
-            partial=lambda: trigger(_row(rep, touch_id), KUDOS_EVENT, {"touch_id": touch_id, "rep_id": rep.id})))
+            url_for("team.index", _anchor="radar") if radar else url_for("team.rep_touches", rep_id=rep.id),
+            partial=partial))
 
 
 def _row(rep, touch_id: int, *, status: int = 200, error: str | None = None, note: str = "") -> Response:
@@ -255,3 +270,133 @@ def _row(rep, touch_id: int, *, status: int = 200, error: str | None = None, not
         error=error,
         note=note,
     )
+
+
+# --- members: role, customers handed over, removed, restored (coaches and admins) ---
+
+def _member(member_id: int):
+    try:
+        return members_ops.team_member(db.session, current_user, member_id)
+    except NotFound:
+        abort(404)
+
+
+def _member_page(member, *, status: int = 200, errors: dict | None = None, values: dict | None = None):
+    active, archived = members_ops.customer_count(db.session, member)
+    others = [m for m in accounts.team_members(db.session, current_user) if m.id != member.id]
+    return render(
+        "team/member.html",
+        status=status,
+        member=member,
+        active=active,
+        archived=archived,
+        others=others,
+        roles=[r for r in Role if r is not Role.admin or current_user.role is Role.admin or member.role is Role.admin],
+        role_labels=ROLE_LABELS,
+        errors=errors or {},
+        values=values or {},
+    )
+
+
+@bp.get("/members/<int:member_id>")
+@login_required
+def member(member_id: int):
+    """Show a member's admin page to a coach or admin of their team: role, customers, remove (others: 404)."""
+    return _member_page(_member(member_id))
+
+
+@bp.post("/members/<int:member_id>/role")
+@login_required
+def change_role(member_id: int):
+    """Change a member's role (rep ↔ coach; admin only by an admin); 422 when a rule forbids it."""
+    person = _member(member_id)
+    role = request.form.get("role", "")
+
+    def done(changed):
+        message = _("%(name)s is now: %(role)s.", name=changed.name, role=ROLE_LABELS[changed.role])
+        if changed.id == current_user.id and not changed.is_coach:
+            return forms.answered(message, url_for("team.index"))
+        return forms.answered(message, url_for("team.member", member_id=changed.id))
+
+    return forms.save(lambda: members_ops.change_role(db.session, current_user, person.id, role),
+                      invalid=lambda errors: _member_page(person, status=422, errors=errors, values={"role": role}),
+                      done=done)
+
+
+@bp.post("/members/<int:member_id>/customers")
+@login_required
+def hand_over(member_id: int):
+    """Hand all of a member's customers to another member of the team; their touches stay theirs."""
+    person = _member(member_id)
+    to = request.form.get("to", "")
+    return forms.save(
+        lambda: members_ops.hand_over_customers(db.session, current_user, person.id, to),
+        invalid=lambda errors: _member_page(person, status=422, errors=errors, values={"to": to, "form": "hand"}),
+        done=lambda moved: forms.answered(
+            ngettext("%(num)d customer of %(name)s now belongs to %(to)s.",
+                     "%(num)d customers of %(name)s now belong to %(to)s.", moved.customers,
+                     name=person.name, to=moved.to.name),
+            url_for("team.member", member_id=person.id)))
+
+
+@bp.post("/members/<int:member_id>/remove")
+@login_required
+def remove_member(member_id: int):
+    """Remove a member from the team and close their account, their customers handed over first; history stays."""
+    person = _member(member_id)
+    to = request.form.get("to", "")
+
+    def done(removed):
+        message = _("%(name)s was removed from the team and can no longer sign in.", name=removed.member.name)
+        if removed.to is not None:
+            message += " " + ngettext("%(num)d customer now belongs to %(to)s.", "%(num)d customers now belong to %(to)s.",
+                                      removed.customers, to=removed.to.name)
+        return forms.answered(message, url_for("team.index", _anchor="members"))
+
+    return forms.save(lambda: members_ops.remove_member(db.session, current_user, person.id, to_id=to, now=clock.now()),
+                      invalid=lambda errors: _member_page(person, status=422, errors=errors,
+                                                          values={"to": to, "form": "remove"}),
+                      done=done)
+
+
+@bp.post("/members/<int:member_id>/restore")
+@login_required
+def restore_member(member_id: int):
+    """Bring a removed member back into the team as a rep (others: 404)."""
+    try:
+        person = members_ops.restore_member(db.session, current_user, member_id)
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    flash(_("%(name)s is back in the team as a rep and can sign in again.", name=person.name))
+    return redirect(url_for("team.index", _anchor="members"), 303)
+
+
+# --- kudos from the radar: a confirmation, then the kudos for the rep's latest creative touch ---
+
+def _kudos_confirm(rep, *, status: int = 200, error: str | None = None, note: str = "", touch_id: int | None = None,
+                   given: bool = False):
+    """Render the radar's kudos confirmation for *rep*: their latest creative touch, or *touch_id* once given or refused."""
+    now = clock.now()
+    touch = (db.session.get(Touch, touch_id) if touch_id is not None
+             else kudos_ops.latest_creative_touch(db.session, current_user, rep))
+    return render(
+        "team/kudos.html",
+        block="confirm",
+        status=status,
+        rep=rep,
+        touch=touch if touch is not None and touch.user_id == rep.id else None,
+        given=given,
+        kudos_left=kudos_ops.left_this_month(db.session, current_user, now=now),
+        per_month=badges.KUDOS_PER_COACH_PER_MONTH,
+        today=current_user.today(now),
+        error=error,
+        note=note,
+    )
+
+
+@bp.get("/reps/<int:rep_id>/kudos")
+@login_required
+def kudos(rep_id: int):
+    """Ask the coach to confirm kudos for the rep's latest creative touch: a page, or inline on the radar (htmx)."""
+    return _kudos_confirm(_team_rep(rep_id))

@@ -223,6 +223,36 @@
   var USER_KEY = "touchbase.user";
   var outbox = function () { return window.TouchbaseOutbox; };
 
+  // A copy of the page the service worker kept for reading offline (sw.js, "Pages read offline").
+  function offlineCopy() { return document.documentElement.hasAttribute("data-offline-copy"); }
+
+  function showSavedAt() {
+    var banner = document.querySelector("[data-offline-banner][data-saved-at]");
+    var saved = banner && parseInt(banner.getAttribute("data-saved-at"), 10);
+    if (!saved) { return; }
+    document.documentElement.setAttribute("data-offline-copy", "");
+    var lang = document.documentElement.lang || undefined;
+    var sameDay = new Date(saved).toDateString() === new Date().toDateString();
+    var when;
+    try {
+      when = new Intl.DateTimeFormat(lang, sameDay ? { hour: "2-digit", minute: "2-digit" }
+        : { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }).format(new Date(saved));
+    } catch (e) { when = new Date(saved).toLocaleString(); }
+    banner.textContent = (banner.getAttribute("data-msg") || "%(time)s").replace("%(time)s", when);
+    banner.hidden = false;
+  }
+
+  // A kept copy holds no CSRF token: once there is a connection, take the session's current one.
+  function refreshTokens() {
+    return fetch("/pwa/session", { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (session) {
+        if (!session || !session.csrf_token) { return; }
+        document.body.setAttribute("hx-headers", JSON.stringify({ "X-CSRFToken": session.csrf_token }));
+        document.querySelectorAll('input[name="csrf_token"]').forEach(function (input) { input.value = session.csrf_token; });
+      }).catch(function () { /* still offline: the outbox takes the touches */ });
+  }
+
   function box() { return document.querySelector("[data-outbox]"); }
 
   function currentUser() {
@@ -410,10 +440,11 @@
     return true;
   }
 
-  // Offline: keep the touch instead of sending the form (before htmx sees the submit).
+  // Offline, or on a copy kept for reading offline: keep the touch instead of sending the form
+  // (before htmx sees the submit); the outbox sends it with a fresh token.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.matches || !form.matches(".logtouch-form") || navigator.onLine !== false) { return; }
+    if (!form.matches || !form.matches(".logtouch-form") || (navigator.onLine !== false && !offlineCopy())) { return; }
     var kind = event.submitter && event.submitter.name === "kind" ? event.submitter.value : "";
     if (queue(form, kind)) {
       event.preventDefault();
@@ -463,9 +494,14 @@
     });
   }
 
-  window.addEventListener("online", function () { replay(); });
+  window.addEventListener("online", function () {
+    replay();
+    if (offlineCopy()) { refreshTokens(); }
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
+    showSavedAt();
+    if (offlineCopy() && navigator.onLine !== false) { refreshTokens(); }
     rememberUser();
     fillClientIds(document);
     render().then(function (mine) {
@@ -480,6 +516,23 @@
   document.addEventListener("htmx:load", function (event) {
     fillClientIds(event.target);
     if (event.target === document.body || (event.target.querySelector && event.target.querySelector("[data-outbox]"))) { render(); }
+  });
+})();
+
+// == Team: kudos from the radar ==
+// With htmx the confirmation opens inside the rep's radar row; "Cancel" closes it there instead
+// of loading the team page again (without JavaScript it is a link back to the radar).
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var cancel = event.target.closest && event.target.closest("[data-kudos-cancel]");
+    var slot = cancel && cancel.closest(".kudos-slot");
+    if (!slot) { return; }
+    event.preventDefault();
+    var opener = slot.closest(".radar-row") && slot.closest(".radar-row").querySelector("[data-testid=radar-kudos]");
+    slot.replaceChildren();
+    if (opener) { opener.focus(); }
   });
 })();
 

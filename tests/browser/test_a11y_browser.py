@@ -132,6 +132,10 @@ def _pages(session, user, customer_id: int | None) -> list[str]:
     # The Trends page (a rep gets a 404, which is skipped) and a rep's 1:1 sheet: their own, or the coach's rep's.
     rep = user if not user.is_coach else session.query(User).filter_by(team_id=user.team_id, role=Role.rep).first()
     pages += ["/team/trends", f"/team/reps/{rep.id}/sheet"]
+    if user.is_coach:  # the coach's pages about a rep: drill-down, touches, kudos, the member's admin page
+        rep = session.query(User).filter(User.team_id == user.team_id, User.id != user.id).first()
+        pages += [f"/team/reps/{rep.id}", f"/team/reps/{rep.id}/touches", f"/team/reps/{rep.id}/kudos",
+                  f"/team/members/{rep.id}"]
     return pages
 
 

@@ -8,6 +8,7 @@ mobile connection does.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -339,3 +340,161 @@ def test_background_sync_sends_the_outbox_with_no_page_open(net, session, make_u
     # Chromium may also fire the sync itself when the network comes back; should one replay's
     # answer not reach the worker, the next one is recognised by its client_id ("already stored").
     assert wire.posts[0] == 201 and set(wire.posts[1:]) <= {200}, wire.posts
+
+
+# -- Pages read offline: the customers list and the customer pages opened recently --------------
+
+KEPT = """async (path) => {
+  for (const name of await caches.keys()) {
+    if (name.startsWith('touchbase-pages-') && await (await caches.open(name)).match(path)) { return name; }
+  }
+  return null;
+}"""
+
+PAGE_CACHES = "caches.keys().then(names => names.filter(n => n.startsWith('touchbase-pages-')))"
+
+
+def _kept(page, path: str):
+    """Wait until the service worker has kept *path* for reading offline; return its cache's name."""
+    return _until(page, lambda: page.evaluate(KEPT, path), timeout=10)
+
+
+def test_a_customer_opened_online_is_read_offline_with_a_banner(net, session, make_user, make_customer):
+    expect = playwright_expect()
+    page, _wire, _base = net
+    rep, customer = _rep_with_customer(session, make_user, make_customer)
+    other = make_customer(rep, "Nie Geöffnet KG", now=clock.now() - timedelta(days=3))
+    session.commit()
+    _sign_in(page, session, rep)
+    _ready(page)
+    page.get_by_role("link", name="Customers", exact=True).click()  # a boosted load is kept too
+    page.wait_for_url("**/customers/")
+    page.get_by_role("link", name="Müller AG").click()
+    page.wait_for_url(f"**/customers/{customer.id}")
+    name = _kept(page, f"/customers/{customer.id}")
+    assert name and _kept(page, "/customers/") == name
+    cached = page.evaluate("""async ([name, path]) => (await (await caches.open(name)).match(path)).text()""",
+                           [name, f"/customers/{customer.id}"])
+    assert "Müller AG" in cached
+    assert '"X-CSRFToken": ""' in cached and 'name="csrf_token" value=""' in cached  # no token is kept
+    assert re.search(r'name="csrf_token" value="[^"]', cached) is None
+
+    page.context.set_offline(True)
+    page.reload()
+    banner = page.get_by_test_id("offline-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text(re.compile(r"Offline — saved at \d\d:\d\d"))
+    expect(page.get_by_test_id("customer-status")).to_contain_text("Müller AG")
+    page.goto("/customers/")
+    expect(page.get_by_test_id("offline-banner")).to_be_visible()
+    expect(page.get_by_test_id("customer-row").first).to_be_visible()
+    # A customer never opened is not kept: the offline page says so.
+    page.goto(f"/customers/{other.id}")
+    expect(page.get_by_test_id("offline")).to_be_visible()
+    page.context.set_offline(False)
+    page.goto(f"/customers/{customer.id}")  # online again: the network's page, no banner
+    expect(page.get_by_test_id("customer-status")).to_be_visible()
+    expect(page.get_by_test_id("offline-banner")).to_be_hidden()
+
+
+def test_a_touch_logged_on_a_saved_page_is_sent_once_back_online(net, session, make_user, make_customer):
+    expect = playwright_expect()
+    page, wire, _base = net
+    rep, customer = _rep_with_customer(session, make_user, make_customer)
+    _sign_in(page, session, rep)
+    _ready(page)
+    page.goto(f"/customers/{customer.id}")
+    assert _kept(page, f"/customers/{customer.id}")
+
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.get_by_test_id("offline-banner")).to_be_visible()
+    page.get_by_test_id("log-touch").click()
+    page.locator('button[data-kind="letter"]').click()
+    expect(page.get_by_test_id("outbox-item")).to_have_count(1)
+    expect(page.get_by_test_id("outbox-item")).to_contain_text("Müller AG")
+    assert _count(session, rep) == 0
+
+    page.context.set_offline(False)
+    expect(page.locator("#outbox")).to_be_hidden(timeout=15_000)
+    assert _count(session, rep) == 1
+    page.wait_for_timeout(1500)
+    assert _count(session, rep) == 1 and wire.posts == [201], wire.posts
+    touch = session.scalar(select(Touch).where(Touch.user_id == rep.id))
+    assert (touch.customer_id, touch.kind.value) == (customer.id, "letter")
+    # Online on the saved copy, it took the session's token: its forms work again.
+    token = page.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']")
+    assert token
+
+
+def _shared_phone(net, session, make_user, make_customer):
+    """A rep who opened a customer (kept for reading offline) and a colleague who will use the same phone."""
+    page, _wire, _base = net
+    rep, customer = _rep_with_customer(session, make_user, make_customer)
+    colleague = make_user(team=rep.team, name="Ben Colleague")
+    session.commit()
+    _sign_in(page, session, rep)
+    _ready(page)
+    page.goto(f"/customers/{customer.id}")
+    kept = _kept(page, f"/customers/{customer.id}")
+    assert kept
+    return page, customer, colleague, kept
+
+
+def test_signing_out_and_in_as_another_user_leaves_none_of_the_first_users_pages(net, session, make_user,
+                                                                                 make_customer):
+    expect = playwright_expect()
+    page, customer, colleague, first = _shared_phone(net, session, make_user, make_customer)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(lambda url: "/login" in url)
+    assert _until(page, lambda: page.evaluate(PAGE_CACHES) == [], timeout=5)
+
+    _sign_in(page, session, colleague)
+    page.goto("/customers/")
+    second = _kept(page, "/customers/")
+    assert second and second != first
+    page.context.set_offline(True)
+    page.goto(f"/customers/{customer.id}")
+    expect(page.get_by_test_id("offline")).to_be_visible()  # not the first rep's page
+    page.goto("/customers/")
+    expect(page.get_by_test_id("offline-banner")).to_be_visible()
+    assert "Müller AG" not in page.content()  # the colleague's own (empty) list
+    assert page.evaluate(KEPT, f"/customers/{customer.id}") is None
+
+
+def test_a_shared_phone_without_a_sign_out_shows_the_next_user_nothing_of_the_last(net, session, make_user,
+                                                                                  make_customer):
+    expect = playwright_expect()
+    page, customer, colleague, _kept_cache = _shared_phone(net, session, make_user, make_customer)
+    page.context.clear_cookies()  # the session ended without "Sign out" (it expired, say)
+
+    _sign_in(page, session, colleague)  # the sign-in page belongs to nobody: every kept page goes
+    assert page.evaluate(KEPT, f"/customers/{customer.id}") is None
+    page.context.set_offline(True)
+    page.goto(f"/customers/{customer.id}")
+    expect(page.get_by_test_id("offline")).to_be_visible()
+
+
+def test_only_the_customer_pages_opened_last_are_kept(net, session, make_user, make_customer, live_app):
+    page, _wire, _base = net
+    rep, first = _rep_with_customer(session, make_user, make_customer)
+    later = [make_customer(rep, f"Kunde {n}", now=clock.now() - timedelta(days=3)) for n in range(2)]
+    session.commit()
+    saved = live_app.config["OFFLINE_PAGES"]
+    live_app.config["OFFLINE_PAGES"] = 2  # the worker this context installs keeps two customer pages
+    try:
+        _sign_in(page, session, rep)
+        _ready(page)
+        page.goto("/customers/")
+        for customer in (first, *later):
+            page.goto(f"/customers/{customer.id}")
+            assert _kept(page, f"/customers/{customer.id}")
+        assert _until(page, lambda: page.evaluate(KEPT, f"/customers/{first.id}") is None, timeout=5)
+        assert page.evaluate(KEPT, "/customers/")  # the list stays
+        page.goto(f"/customers/{later[0].id}")  # opened again: now the newest, so it stays
+        page.goto(f"/customers/{first.id}")
+        assert _kept(page, f"/customers/{first.id}")
+        assert _until(page, lambda: page.evaluate(KEPT, f"/customers/{later[1].id}") is None, timeout=5)
+        assert page.evaluate(KEPT, f"/customers/{later[0].id}")
+    finally:
+        live_app.config["OFFLINE_PAGES"] = saved

@@ -11,8 +11,8 @@ from app.kinds import Role, Tier
 from app.models import Customer
 from app.operations import Invalid, NotFound
 from app.operations import customers as ops
-from app.warmth import Warmth
 from app.queries import customers as customers_q
+from app.statuses import Status
 from support import NOW
 
 
@@ -117,14 +117,15 @@ def test_archive_and_restore(session, make_user, make_customer):
     assert customers_q.archived_count(session, rep) == 0
 
 
-def test_warmth_counts_cover_every_warmth(session, make_user, make_customer):
+def test_status_counts_cover_every_status(session, make_user, make_customer):
     rep = make_user()
     today = NOW.date()
     make_customer(rep, "Fresh", tier="A")
+    make_customer(rep, "Touched", tier="A").last_touch_day = today
     make_customer(rep, "Old", tier="A", now=NOW - timedelta(days=20))
     make_customer(rep, "Resting", paused_until=(today + timedelta(days=3)).isoformat())
-    counts = customers_q.warmth_counts(customers_q.customer_rows(session, rep, today=today))
-    assert counts == {Warmth.green: 1, Warmth.warming: 0, Warmth.quiet: 1, Warmth.paused: 1}
+    counts = customers_q.status_counts(customers_q.customer_rows(session, rep, today=today))
+    assert counts == {Status.new: 1, Status.green: 1, Status.warming: 0, Status.quiet: 1, Status.paused: 1}
 
 
 def test_archived_count_sees_only_visible_customers(session, make_org, make_user, make_customer):

@@ -378,11 +378,23 @@ def test_customers_list_and_warmth_filter(client, session, rep, token, make_cust
     greens = call(client, "GET", "/customers", token=token, query_string={"warmth": "green"}).get_json()
     assert greens["customers"] == [{
         "id": green.id, "name": "Green GmbH", "company": None, "tier": "A", "cadence_days": 7,
-        "last_touch_day": "2026-11-26", "warmth": "green", "days_since": 1, "archived": False,
+        "last_touch_day": "2026-11-26", "warmth": "green", "status": "green", "days_since": 1, "archived": False,
         "next_follow_up": None,
     }]
     paused = call(client, "GET", "/customers", token=token, query_string={"warmth": "paused"}).get_json()
     assert [c["name"] for c in paused["customers"]] == ["Paused AG"]
+
+
+def test_a_customer_never_touched_has_the_status_new_and_keeps_its_warmth(client, session, rep, token, make_customer):
+    fresh = make_customer(rep, "Fresh GmbH", tier="A", now=NOW - timedelta(days=6))
+    make_customer(rep, "Due AG", tier="A", now=NOW - timedelta(days=7))
+    session.commit()
+    listed = {c["name"]: (c["warmth"], c["status"])
+              for c in call(client, "GET", "/customers", token=token).get_json()["customers"]}
+    # warmth keeps its contract (6 of 7 days is warming); the status says nobody touched it yet
+    assert listed == {"Fresh GmbH": ("warming", "new"), "Due AG": ("warming", "warming")}
+    one = call(client, "GET", "/customers/{customer_id}", token=token, params={"customer_id": fresh.id}).get_json()["customer"]
+    assert (one["warmth"], one["status"]) == ("warming", "new")
 
 
 @pytest.mark.parametrize("value", ["hot", "GREEN", "quiet'--"])

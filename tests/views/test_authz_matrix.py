@@ -30,7 +30,7 @@ from werkzeug.routing import IntegerConverter
 from app import clock
 from app.kinds import Role
 from app.models import Challenge
-from app.operations import away, invites, tokens
+from app.operations import away, invites, members, tokens
 from app.operations import follow_ups as follow_up_ops
 from app.operations import push as push_ops
 from app.operations import touches as touch_ops
@@ -74,6 +74,12 @@ CASES: dict[str, Case] = {
     "team.rep_touches": Case({"rep_id": "rep"}, owner="coach", coach_only=True),
     "team.give_kudos": Case({"rep_id": "rep", "touch_id": "touch"}, owner="coach", coach_only=True,
                               form={"note": "Well done"}),
+    "team.kudos": Case({"rep_id": "rep"}, owner="coach", coach_only=True),
+    "team.member": Case({"member_id": "rep"}, owner="coach", coach_only=True),
+    "team.change_role": Case({"member_id": "rep"}, owner="coach", coach_only=True, form={"role": "rep"}),
+    "team.hand_over": Case({"member_id": "rep"}, owner="coach", coach_only=True, form={"to": ""}),
+    "team.remove_member": Case({"member_id": "rep"}, owner="coach", coach_only=True, form={"to": ""}),
+    "team.restore_member": Case({"member_id": "removed"}, owner="coach", coach_only=True),
     "challenges.show": Case({"challenge_id": "challenge"}),
     # A rep's 1:1 sheet: their coach, and the rep themself (tests/views/test_trends_views.py), nobody else.
     "trends.sheet": Case({"rep_id": "rep"}, owner="coach", private=True),
@@ -172,13 +178,15 @@ def _build(session, make_org, make_user, make_customer, label: str) -> World:
         starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=6), created_at=now,
     )
     session.add(challenge)
+    removed = make_user(team=team, name=f"Removed rep {label}")
+    members.remove_member(session, coach, removed.id, now=now)
     session.flush()
     bearer = {u.id: tokens.create_token(session, u, name="matrix", now=now).plaintext for u in (coach, rep, rep2)}
     session.commit()
     values = {
         "customer": customer.id, "archived_customer": archived.id, "touch": touch.id, "away": period.id,
         "holiday": holiday.id, "invite": invite.id, "token": token.id, "subscription": subscription.id,
-        "challenge": challenge.id, "rep": rep.id, "follow_up": follow_up.id,
+        "challenge": challenge.id, "rep": rep.id, "follow_up": follow_up.id, "removed": removed.id,
     }
     return World(coach, rep, rep2, values, bearer)
 

@@ -111,7 +111,7 @@ def test_search_treats_wildcards_literally(client, login, make_user, make_custom
 
 def test_warmth_filter_and_counts(client, session, login, make_user, make_customer):
     rep = make_user()
-    make_customer(rep, "Green one")
+    make_customer(rep, "Green one").last_touch_day = NOW.date()
     make_customer(rep, "Quiet one", tier="A", now=NOW - timedelta(days=20))
     make_customer(rep, "Quiet two", tier="A", now=NOW - timedelta(days=21))
     login(rep)
@@ -120,6 +120,28 @@ def test_warmth_filter_and_counts(client, session, login, make_user, make_custom
     assert re.search(r'warmth=quiet"[^>]*aria-current="true">\s*Quiet <span class="count">2</span>', html)
     assert re.search(r'warmth=green"[^>]*>\s*In touch <span class="count">1</span>', html)
     assert re.search(r'All <span class="count">3</span>', html)
+
+
+def test_a_customer_nobody_touched_is_new_not_in_touch(client, session, login, make_user, make_customer):
+    rep = make_user()
+    make_customer(rep, "Touched one").last_touch_day = NOW.date()
+    make_customer(rep, "Added today")
+    make_customer(rep, "Added last week", tier="A", now=NOW - timedelta(days=6))
+    make_customer(rep, "Due today", tier="A", now=NOW - timedelta(days=7))  # the first cadence has run
+    login(rep)
+    html = client.get("/customers/").get_data(as_text=True)
+    assert re.search(r'warmth=new"[^>]*>\s*New <span class="count">2</span>', html)
+    assert re.search(r'warmth=green"[^>]*>\s*In touch <span class="count">1</span>', html)
+    assert re.search(r'warmth=warming"[^>]*>\s*Cooling <span class="count">1</span>', html)
+    new = client.get("/customers/?warmth=new").get_data(as_text=True)
+    assert sorted(names_in_order(new)) == ["Added last week", "Added today"]
+    assert new.count('class="pill new">New<') == 2 and 'class="pill green"' not in new
+    assert names_in_order(client.get("/customers/?warmth=green").get_data(as_text=True)) == ["Touched one"]
+    customer_id = re.search(r'href="/customers/(\d+)">Added today<', html).group(1)
+    detail = client.get(f"/customers/{customer_id}").get_data(as_text=True)
+    assert 'class="pill new">New<' in detail and "No touch yet · added today" in detail
+    german = client.get("/customers/?warmth=new", headers={"Accept-Language": "de"})
+    assert "Neu" in german.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("value", ["hot", "", "%00", "quiet'--", "x" * 5000])

@@ -79,6 +79,10 @@ FORMS = [
     Form("/challenges/new", "/challenges/"),
     Form("/settings/", "/challenges/privacy"),
     Form("/team/reps/{rep}/touches", "/team/reps/{rep}/touches/{rep_touch}/kudos"),
+    Form("/team/reps/{rep}/kudos", "/team/reps/{rep}/touches/{rep_touch}/kudos"),
+    Form("/team/members/{rep}", "/team/members/{rep}/role"),
+    Form("/team/members/{rep}", "/team/members/{rep}/customers"),
+    Form("/team/members/{rep}", "/team/members/{rep}/remove"),
 ]
 
 

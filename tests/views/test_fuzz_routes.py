@@ -38,6 +38,8 @@ PATH_ARGS = {
     "touch_id": ("touch", "rep_touch", "other_touch"),
     "challenge_id": ("challenge", "other_challenge"),
     "rep_id": ("rep_id", "other_rep"),
+    "member_id": ("rep_id", "other_rep"),
+    "member_id": ("rep_id", "other_rep"),
     "subscription_id": ("subscription",),
     "token_id": ("token",),
     "period_id": ("period",),

@@ -134,6 +134,10 @@ def _pages_for(user, customers, session) -> list[str]:
         pages += [f"/customers/{own[0].id}", f"/customers/{own[0].id}/edit"]
     if touch is not None:
         pages += [f"/touches/{touch.id}/edit", f"/touches/{touch.id}/delete"]
+    if user.is_coach:  # the coach's pages about a rep of the team
+        rep_id = next(c.owner_id for c in customers if c.owner_id != user.id)
+        pages += [f"/team/members/{rep_id}", f"/team/members/{user.id}", f"/team/reps/{rep_id}",
+                  f"/team/reps/{rep_id}/touches", f"/team/reps/{rep_id}/kudos"]
     return pages
 
 

@@ -229,3 +229,38 @@ def test_pages_are_never_stored_by_caches_for_a_signed_in_user(client, make_user
         assert client.get(path).headers["Cache-Control"] == "no-store"
     # Today is revalidated by its ETag: kept by the browser alone, and asked for again every time.
     assert client.get("/").headers["Cache-Control"] == "private, no-cache"
+
+
+def test_every_page_of_a_signed_in_user_names_whose_pages_they_are(app, client, make_user, login):
+    # The service worker keeps the customers pages for reading offline in a cache of the user
+    # named by this key: nobody else can work it out, and a new session token gives a new one.
+    assert pwa.PAGES_KEY_HEADER not in client.get("/login").headers
+    rita, ben = make_user(), make_user()
+    login(rita)
+    key = client.get("/customers/").headers[pwa.PAGES_KEY_HEADER]
+    assert re.fullmatch(r"[0-9a-f]{32}", key)
+    assert client.get("/").headers[pwa.PAGES_KEY_HEADER] == key
+    assert pwa.PAGES_KEY_HEADER not in client.get("/api/v1/me").headers  # pages only, not JSON
+    assert key == pwa.pages_key(rita)
+    assert pwa.pages_key(ben) != key
+    client.post("/logout")
+    assert pwa.PAGES_KEY_HEADER not in client.get("/login").headers
+    login(rita)
+    assert client.get("/customers/").headers[pwa.PAGES_KEY_HEADER] != key  # signing out rotated it
+
+
+def test_the_service_worker_knows_which_pages_are_kept_for_reading_offline(client):
+    script = client.get("/sw.js").get_data(as_text=True)
+    config = json.loads(re.search(r"^self\.TOUCHBASE = (\{.*\});$", script, re.M).group(1))
+    assert config["pagesPrefix"] == "touchbase-pages-" != config["cachePrefix"]
+    assert config["pagesList"] == "/customers/" and re.fullmatch(config["pagesDetail"], "/customers/42")
+    assert not re.fullmatch(config["pagesDetail"], "/customers/42/edit") and config["pagesMax"] == 50
+    assert config["pagesKeyHeader"] == pwa.PAGES_KEY_HEADER
+
+
+def test_pages_carry_the_offline_banner_for_the_service_worker_to_fill(client, make_user, login):
+    login(make_user(locale="de"))
+    html = client.get("/customers/").get_data(as_text=True)
+    banner = re.search(r'<p class="offline-banner"[^>]*>', html).group(0)
+    assert "data-offline-banner hidden" in banner and "data-saved-at" not in banner
+    assert "Offline – gespeichert um %(time)s" in banner

@@ -41,12 +41,20 @@ def _log(session, rep, customer, day, kind="call"):
     touches.log_touch(session, user=rep, customer_id=customer.id, kind=kind, now=at)
 
 
+def _veteran(make_user, team, name):
+    """A rep who joined two months ago: the radar judges their every workday."""
+    rep = make_user(team=team, name=name)
+    rep.created_at = NOW - timedelta(days=60)
+    return rep
+
+
 def test_radar_lists_every_rep_with_their_signals_most_at_risk_first(session, coach, team, make_user, make_customer):
-    steady = make_user(team=team, name="Steady")
-    drifting = make_user(team=team, name="Drifting")
-    silent = make_user(team=team, name="Silent")
+    steady = _veteran(make_user, team, "Steady")
+    drifting = _veteran(make_user, team, "Drifting")
+    silent = _veteran(make_user, team, "Silent")
     cs = make_customer(steady, tier="A", now=NOW - timedelta(days=40))
-    make_customer(drifting, tier="B", now=NOW - timedelta(days=11))  # warming (11 of 14)
+    cd = make_customer(drifting, tier="B", now=NOW - timedelta(days=30))
+    _log(session, drifting, cd, TODAY - timedelta(days=11))  # warming (11 of 14)
     make_customer(silent, tier="A", now=NOW - timedelta(days=30))  # quiet
     make_customer(silent, tier="A", now=NOW - timedelta(days=20))  # quiet
     for offset in range(0, 12):
@@ -59,12 +67,51 @@ def test_radar_lists_every_rep_with_their_signals_most_at_risk_first(session, co
     assert (silent_row.quiet, silent_row.warming, silent_row.customers) == (2, 0, 2)
     assert silent_row.streak_broken and silent_row.last_touch_day is None and silent_row.consistency == 0.0
     assert (drifting_row.quiet, drifting_row.warming) == (0, 1)
+    assert drifting_row.streak_broken and not drifting_row.new
     assert steady_row.streak.current == 10 and steady_row.last_touch_day == TODAY
     assert steady_row.week_touches == 5  # Mon 23 .. Fri 27 Nov, the rep's ISO week
     logged = {TODAY - timedelta(days=o) for o in range(12) if (TODAY - timedelta(days=o)).weekday() < 5}
     assert steady_row.consistency == pytest.approx(streaks.consistency(logged, today=TODAY))
     assert 0.8 < steady_row.consistency < 1.0  # the missed workdays before the 12 days weigh a little
     assert coach.id not in {r.rep.id for r in rows}
+
+
+def test_a_rep_who_joined_today_is_new_not_broken(app, session, coach, team, make_user, make_customer):
+    newcomer = make_user(team=team, name="Nina New")  # joined today (NOW)
+    make_customer(newcomer, tier="A")
+    judged = _veteran(make_user, team, "Old Hand")
+    make_customer(judged, tier="A").last_touch_day = TODAY - timedelta(days=3)
+    rows = team_q.radar(session, coach, now=NOW)
+    assert [r.rep.name for r in rows] == ["Old Hand", "Nina New"]  # the judged rep first
+    nina = rows[1]
+    assert nina.new and not nina.streak_broken and nina.consistency is None
+    assert (nina.quiet, nina.warming, nina.customers) == (0, 0, 1)  # her new customer is neither
+    assert rows[0].streak_broken and not rows[0].new and rows[0].consistency == 0.0
+    html = _signed_in(app, session, coach).get("/team/").get_data(as_text=True)
+    nina_html = html[html.index("Nina New"):html.index("</li>", html.index("Nina New"))]
+    assert 'data-testid="rep-new"' in nina_html and "broken" not in nina_html and "0 %" not in nina_html
+    old_html = html[html.index("Old Hand"):html.index("Nina New")]
+    assert "broken" in old_html and "rep-new" not in old_html
+    german = _signed_in(app, session, coach).get("/team/", headers={"Accept-Language": "de"})
+    assert 'data-testid="rep-new">Neu<' in german.get_data(as_text=True)
+
+
+def test_a_new_rep_is_judged_once_a_workday_has_ended(session, coach, team, make_user):
+    rep = make_user(team=team)
+    rep.created_at = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)  # Thursday afternoon
+    assert team_q.radar(session, coach, now=NOW)[0].new  # Friday: only the joining day is past
+    monday = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    row = team_q.radar(session, coach, now=monday)[0]
+    assert not row.new and row.streak_broken  # Friday, a workday, ended without a touch
+    assert row.consistency == 0.0
+
+
+def test_a_rep_with_touches_from_before_joining_is_judged_on_them(session, coach, team, make_user, make_customer):
+    rep = make_user(team=team)  # the account is new, the history carried over is not
+    customer = make_customer(rep, tier="A", now=NOW - timedelta(days=30))
+    _log(session, rep, customer, TODAY - timedelta(days=1))
+    row = team_q.radar(session, coach, now=NOW)[0]
+    assert not row.new and row.consistency is not None and row.consistency < 1.0
 
 
 def test_radar_follows_crisis_cadence(session, coach, team, make_user, make_customer):
@@ -87,14 +134,15 @@ def test_team_page_shows_the_radar_to_coaches_only(app, session, coach, team, ma
 def test_drill_down_shows_a_reps_quiet_and_warming_customers(app, session, coach, team, make_user, make_org, make_customer):
     rep = make_user(team=team)
     make_customer(rep, "Quiet Corp", tier="A", now=NOW - timedelta(days=30))
-    make_customer(rep, "Cooling Co", tier="B", now=NOW - timedelta(days=11))
+    make_customer(rep, "Cooling Co", tier="B", now=NOW - timedelta(days=20)).last_touch_day = TODAY - timedelta(days=11)
     make_customer(rep, "Fresh Ltd", tier="B", now=NOW - timedelta(days=1))
+    make_customer(rep, "Never Touched", tier="B", now=NOW - timedelta(days=11))  # new: neither list
     as_coach = _signed_in(app, session, coach)
     html = as_coach.get(f"/team/reps/{rep.id}").get_data(as_text=True)
     quiet = html[html.index('data-testid="rep-quiet"'):html.index('data-testid="rep-warming"')]
     assert "Quiet Corp" in quiet and "Cooling Co" not in quiet
     assert "Cooling Co" in html[html.index('data-testid="rep-warming"'):]
-    assert "Fresh Ltd" not in html
+    assert "Fresh Ltd" not in html and "Never Touched" not in html
     other_rep = make_user(team=make_org())
     assert as_coach.get(f"/team/reps/{other_rep.id}").status_code == 404
     assert as_coach.get(f"/team/reps/{coach.id}").status_code == 404

@@ -290,3 +290,17 @@ def test_the_page_reads_only_the_window_and_the_days_after_the_checkpoint(client
     assert len(on_touches) == 4, on_touches
     assert len([s for s in statements if re.search(r"FROM streak_state\b", s)]) == 1
     assert len(statements) <= 12, statements
+
+
+@pytest.mark.parametrize(("joined_days_ago", "shown"), [(0, None), (1, None), (2, "0%")])
+def test_consistency_judges_no_day_before_the_first_full_workday(client, make_user, login, joined_days_ago, shown):
+    # Joined yesterday afternoon: that day is not judged, as on the coach's radar; joined the day
+    # before, yesterday was a whole workday without a touch.
+    user = make_user()
+    user.created_at = FIXED_NOW - timedelta(days=joined_days_ago)
+    login(user)
+    html = client.get("/streak").get_data(as_text=True)
+    measured = re.search(r'data-testid="consistency">(\d+%)<', html)
+    assert (measured.group(1) if measured else None) == shown
+    if shown is None:
+        assert "Not measured yet" in html

@@ -54,7 +54,8 @@ def test_whom_to_touch_shows_top_five_with_warmth_text_and_days(client, session,
     assert len(rows) == 5
     assert "Quiet A" in rows[0] and "Cooling C" in rows[1]
     assert 'class="pill quiet">Quiet<' in rows[0]
-    assert 'class="pill warming">Cooling<' in rows[1]
+    # never touched and its first cadence (30 days) has not run: new, not "In touch" or "Cooling"
+    assert 'class="pill new">New<' in rows[1]
     assert "No touch yet · added 20 days ago" in _text(rows[0])
     assert "Paused" not in "".join(rows)
     assert 'data-testid="log-touch"' in rows[0]

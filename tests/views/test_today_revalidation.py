@@ -408,6 +408,18 @@ def test_the_coachs_team_holiday_crisis_and_reassignment(app, device, coach, cus
     assert "Becker &amp; Co" in _current(device, page)
 
 
+def test_customers_handed_over_from_a_leaving_rep(app, device, coach, customers, make_user, make_customer, team,
+                                                  session):
+    # The rep who receives them sees them on Today at once.
+    leaving = make_user(team=team, name="Lars Leaving")
+    make_customer(leaving, "Krause OHG", tier="A", now=NOW - timedelta(days=30))
+    session.commit()
+    before = _kept(device)
+    response = Device(app, coach).post(f"/team/members/{leaving.id}/remove", data={"to": str(device.user_id)})
+    assert response.status_code == 303
+    assert "Krause OHG" in _current(device, before)
+
+
 def test_planning_moving_and_dropping_a_follow_up(app, device, coach, customers):
     path = f"/customers/{customers[2].id}/follow-up"
     before = _kept(device)
