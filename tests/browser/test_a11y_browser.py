@@ -12,7 +12,7 @@ import pytest
 
 from app import ROOT, clock
 from app.kinds import Role
-from app.models import Customer, FollowUp, Touch
+from app.models import Challenge, Customer, FollowUp, Touch
 from app.operations import password_reset, weekly_mail
 
 from .conftest import LIVE_SECRET, PHONE, _unavailable
@@ -111,13 +111,23 @@ def team(session, make_org, make_user, make_customer):
     session.add(FollowUp(organization_id=rep.organization_id, customer_id=quiet.id, user_id=rep.id,
                          created_by_id=coach.id, due_day=today - timedelta(days=1), kind="visit", note="Bring the samples",
                          created_at=now - timedelta(days=2)))
+    # A running challenge, with the coach's ways to change it on its page.
+    session.add(Challenge(organization_id=coach.organization_id, team_id=coach.team_id, created_by_id=coach.id,
+                          title="Letters week", metric="kinds_used", target=5, starts_at=now - timedelta(days=1),
+                          ends_at=now + timedelta(days=4), created_at=now - timedelta(days=2)))
     session.commit()
     return coach, rep, quiet
 
 
 def _pages(session, user, customer_id: int | None) -> list[str]:
     pages = ["/", "/customers/", "/customers/new", "/customers/import", "/touches/", "/touches/new", "/streak",
-             "/settings/", "/settings/reminders/", "/team/", "/badges", "/challenges/"]
+             "/settings/", "/settings/reminders/", "/team/", "/badges", "/challenges/", "/touches/?kind=letter",
+             "/touches/new?q=a"]
+    challenge = session.query(Challenge).first()
+    if challenge is not None:
+        pages += [f"/challenges/{challenge.id}"]
+        if user.is_coach:
+            pages += [f"/challenges/{challenge.id}/{action}" for action in ("edit", "end", "delete")]
     if customer_id:
         pages += [f"/customers/{customer_id}", f"/customers/{customer_id}/edit"]
         # A customer with nothing planned: the next-touch form is open.

@@ -17,7 +17,8 @@ from babel.messages.pofile import read_po
 
 from app import ROOT
 from app.kinds import Role
-from app.models import FollowUp, Touch
+from app.models import Challenge, FollowUp, Touch
+from app.operations import crisis
 from support import NOW
 
 ATTRIBUTES = ("aria-label", "title", "placeholder", "alt", "content", "hx-confirm", "label")
@@ -114,6 +115,8 @@ def german_team(session, make_org, make_user, make_customer):
     session.add(FollowUp(organization_id=rep.organization_id, customer_id=customers[0].id, user_id=rep.id,
                          created_by_id=coach.id, due_day=today - timedelta(days=2), kind="visit",
                          created_at=NOW - timedelta(days=3)))
+    # The storm week of crisis mode, which every reader sees in their language.
+    crisis.start_crisis(session, coach, reason="Lieferstreik", message="", now=NOW)
     session.flush()
     session.commit()
     return coach, rep, customers
@@ -122,8 +125,12 @@ def german_team(session, make_org, make_user, make_customer):
 def _pages_for(user, customers, session) -> list[str]:
     touch = session.query(Touch).filter_by(user_id=user.id).first()
     own = [c for c in customers if c.owner_id == user.id]
+    challenge = session.query(Challenge).first()
     pages = ["/", "/customers/", "/customers/new", "/customers/import", "/touches/", "/touches/new", "/streak",
-             "/settings/", "/settings/reminders/", "/team/", "/badges", "/challenges/"]
+             "/settings/", "/settings/reminders/", "/team/", "/badges", "/challenges/", f"/challenges/{challenge.id}",
+             "/touches/?kind=letter", "/touches/new?q=m"]
+    if user.is_coach:
+        pages += [f"/challenges/{challenge.id}/{action}" for action in ("edit", "end", "delete")]
     if own:
         pages += [f"/customers/{own[0].id}", f"/customers/{own[0].id}/edit"]
     if touch is not None:
