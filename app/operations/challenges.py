@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, inspect, or_, select, update
+from sqlalchemy.orm import Session, object_session
 
 from .. import challenges as rules
 from .. import clock, warmth
@@ -307,8 +307,15 @@ def delete_challenge(session: Session, challenge: Challenge, coach: User, *, now
 
 
 def _managed(challenge: Challenge, coach: User) -> None:
+    """Check that *coach* manages *challenge*, then lock its row and read it afresh (PostgreSQL).
+
+    Changes take turns: an edit that waited for an early end sees the challenge ended.
+    """
     if _coach_team(coach) != challenge.team_id or challenge.organization_id != coach.organization_id:
         raise NotFound()
+    session = object_session(challenge)
+    if session is not None and challenge in session and inspect(challenge).persistent:
+        session.refresh(challenge, with_for_update=True)
 
 
 def get_challenge(session: Session, user: User, challenge_id: object) -> Challenge:
