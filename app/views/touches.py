@@ -19,7 +19,6 @@ from ..operations import Invalid, NotFound
 from ..operations import touches as ops
 from ..operations.customers import get_customer
 from ..queries import customers as customers_q
-from ..queries import today as today_q
 from ..queries import touches as touches_q
 from . import celebrate, forms
 
