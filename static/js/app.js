@@ -636,7 +636,6 @@
     counter.textContent = fill(texts.getAttribute(state === "over" ? "data-over" : "data-count"), values);
     counter.classList.toggle("over", state === "over");
     counter.classList.toggle("near", state === "near");
-    counter.classList.toggle("idle", state === "ok");  // shown while the field has focus (app.css)
     if (announce && field.getAttribute("data-counter-state") !== state) {
       var live = document.getElementById("counter-live");
       var text = "";
