@@ -18,6 +18,20 @@ challenge's duration, 1 for a rep on the team from the start)::
 Own targets are at least 1. The split is *equal*, not by customers: every rep can be regular,
 varied and caring whatever the size of their book; a bigger book is already a head start.
 
+Own targets are *fixed* (``own_targets``, ``FixedTarget``): each rep's target is computed as of
+the instant the rep starts to count — the start, or their joining — with ``n`` the
+participants who count from that instant or earlier. So the reps on the team from the start
+split ``T`` among themselves, and a rep who joins later gets their own (pro-rated, ``n``
+counting them) without anybody's target shrinking. The caller stores each rep's fixed target
+when the challenge is first evaluated at or after the start (or after the rep joined) and
+passes the stored ones to ``evaluate``; one that is not stored yet is computed by the same
+rule. A rep who leaves the team changes nobody's target.
+
+Editing a running challenge (team target, end) never lowers a fixed target: each is computed
+again with the new rule, with the ``n`` and the instant it was fixed with, and raised when the
+new one is higher (``raised_target``). So raising the team target raises everyone's, lowering
+it lowers only the targets of reps not fixed yet (and the team's).
+
 Time rules:
 
 - ``starts_at``/``ends_at`` are absolute instants (aware, stored in UTC): the end is one
@@ -49,8 +63,9 @@ percent and comes last.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
@@ -312,6 +327,16 @@ class ChallengeTemplate:
         )
 
 
+@dataclass(frozen=True)
+class FixedTarget:
+    """A rep's own target as fixed: the target, the ``split`` (``n``) and the instant it counts from."""
+
+    user_id: int
+    target: int
+    split: int
+    counted_from: datetime
+
+
 STORM_WEEK = ChallengeTemplate(
     code="storm_week",
     title={"en": "Storm week", "de": "Sturmwoche"},
@@ -326,6 +351,36 @@ STORM_WEEK = ChallengeTemplate(
     target=90,
 )
 
+#: The ready-made challenges by code. A challenge started from one stores the code and no texts:
+#: its title and description are the template's, in each reader's language (``title_in``).
+TEMPLATES: Mapping[str, ChallengeTemplate] = {STORM_WEEK.code: STORM_WEEK}
+
+
+def _text_in(texts: Mapping[str, str], locale: str | None) -> str:
+    lang = (locale or "en").replace("_", "-").split("-")[0].lower()
+    return texts.get(lang) or texts["en"]
+
+
+def title_in(title: str | None, template: str | None, locale: str | None) -> str:
+    """Return a challenge's title for a reader in *locale*: the coach's own, else its template's in that language."""
+    if title:
+        return title
+    found = TEMPLATES.get(template or "")
+    return _text_in(found.title, locale) if found else ""
+
+
+def description_in(description: str | None, template: str | None, locale: str | None) -> str | None:
+    """Return a challenge's description for a reader in *locale*: the coach's own, else its template's, else None."""
+    if description:
+        return description
+    found = TEMPLATES.get(template or "")
+    return _text_in(found.description, locale) if found else None
+
+
+def template_text(texts: Mapping[str, str], typed: str) -> bool:
+    """Tell whether *typed* is one of a template's texts (in any language): then the template's stays."""
+    return typed.strip() in {text.strip() for text in texts.values()}
+
 
 def evaluate(
     challenge: Challenge,
@@ -333,25 +388,28 @@ def evaluate(
     members: Iterable[Member],
     touches: Iterable[TouchFact],
     customers: Iterable[CustomerFact] = (),
+    targets: Mapping[int, int] | None = None,
     now: datetime,
 ) -> Standings:
     """Return the challenge's standings at *now* (frozen at the end once *now* passes it).
 
     *members*: the team's reps; *touches*: the team's touches around the challenge (deleted
     ones with their ``deleted_at`` included, so that late deletes cannot change a finished
-    challenge); *customers*: for ``coverage`` only. All rules in the module docstring.
+    challenge); *customers*: for ``coverage`` only; *targets*: the reps' fixed own targets
+    (user id → target; a rep without one gets ``own_targets``'). All rules in the module docstring.
     """
     now = clock.require_aware(now)
+    members = list(members)
     as_of = min(now, challenge.ends_at)
     duration = challenge.ends_at - challenge.starts_at
     elapsed = min(max(as_of - challenge.starts_at, timedelta(0)), duration)
     participants = _participants(challenge, members)
     counted = _counted_touches(challenge, participants, touches, as_of)
-    n = len(participants)
+    fixed = {uid: f.target for uid, f in own_targets(challenge, members).items()} | dict(targets or {})
     if challenge.metric is Metric.coverage:
-        reps, team = _coverage(challenge, participants, customers)
+        reps, team = _coverage(challenge, participants, customers, fixed)
     else:
-        reps, team = _events(challenge, participants, counted, n)
+        reps, team = _events(challenge, participants, counted, fixed)
     reps = tuple(sorted(reps, key=lambda r: r.user_id))
     return Standings(
         challenge=challenge,
@@ -370,6 +428,7 @@ def finalize(
     members: Iterable[Member],
     touches: Iterable[TouchFact],
     customers: Iterable[CustomerFact] = (),
+    targets: Mapping[int, int] | None = None,
     now: datetime,
 ) -> Standings:
     """Return the final standings, to be stored as the challenge's snapshot (``to_dict``).
@@ -379,7 +438,30 @@ def finalize(
     """
     if clock.require_aware(now) < challenge.ends_at:
         raise ValueError("a challenge can only be finalized once it has ended")
-    return evaluate(challenge, members=members, touches=touches, customers=customers, now=now)
+    return evaluate(challenge, members=members, touches=touches, customers=customers, targets=targets, now=now)
+
+
+def own_targets(challenge: Challenge, members: Iterable[Member]) -> dict[int, FixedTarget]:
+    """Return each participant's own target as it is fixed: as of the instant the rep starts to count.
+
+    ``n`` (the split) is the number of participants counting from that instant or earlier, so
+    the reps from the start share the team target and a later joiner's arrival lowers nobody's.
+    """
+    participants = _participants(challenge, members)
+    froms = sorted(counted_from for _member, counted_from in participants)
+    result = {}
+    for member, counted_from in participants:
+        split = bisect_right(froms, counted_from)
+        result[member.user_id] = FixedTarget(
+            member.user_id, own_target(challenge, participants=split, counted_from=counted_from), split, counted_from
+        )
+    return result
+
+
+def raised_target(fixed: FixedTarget, challenge: Challenge) -> FixedTarget:
+    """Return a fixed target after the coach edited the challenge into *challenge*: raised if the edit raises it, never lowered."""
+    again = own_target(challenge, participants=fixed.split, counted_from=fixed.counted_from)
+    return replace(fixed, target=max(fixed.target, again))
 
 
 def own_target(challenge: Challenge, *, participants: int, counted_from: datetime) -> int:
@@ -533,7 +615,7 @@ def _events(
     challenge: Challenge,
     participants: list[tuple[Member, datetime]],
     counted: dict[int, list[TouchFact]],
-    n: int,
+    targets: Mapping[int, int],
 ) -> tuple[list[RepProgress], Progress]:
     reps = []
     per_rep: list[list[datetime]] = []
@@ -541,7 +623,7 @@ def _events(
         mine = _milestones(challenge.metric, counted[member.user_id])
         steps = [clock.require_aware(s) for s in mine]
         per_rep.append(steps)
-        target = own_target(challenge, participants=n, counted_from=counted_from)
+        target = targets[member.user_id]
         value = len(steps)
         reached = steps[min(value, target) - 1] if value else None
         reps.append(
@@ -574,6 +656,7 @@ def _coverage(
     challenge: Challenge,
     participants: list[tuple[Member, datetime]],
     customers: Iterable[CustomerFact],
+    targets: Mapping[int, int],
 ) -> tuple[list[RepProgress], Progress]:
     ids = {m.user_id for m, _ in participants}
     covered = dict.fromkeys(ids, 0)
@@ -592,8 +675,8 @@ def _coverage(
             RepProgress(
                 user_id=uid,
                 value=value,
-                target=challenge.target,
-                percent=100 * value / challenge.target if total[uid] else None,
+                target=targets[uid],
+                percent=100 * value / targets[uid] if total[uid] else None,
                 reached_at=None,
                 hidden=member.hidden,
                 counted_from=counted_from,

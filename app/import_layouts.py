@@ -50,14 +50,16 @@ class Layout:
         return any({header_key(name) for name in names} <= keys for names in self.recognise)
 
 
-# The columns of a file people write themselves, in English or German (also Touchbase's export).
+# The columns of a file people write themselves, in English or German; also Touchbase's export,
+# whose header is in its user's language ("Cadence (days)", "Kadenz (Tage)"; before, the keys
+# like "cadence_days").
 TYPED_FIELDS = {
     "name": ("name", "Full name", "kunde"),
     "company": ("company", "Firma", "Unternehmen"),
     "email": ("email", "mail", "E-Mail-Adresse", "Email address"),
     "phone": ("phone", "telephone", "tel", "Telefon", "Telefonnummer", "Phone number"),
     "tier": ("tier", "Stufe"),
-    "cadence_days": ("cadence_days", "cadence", "Kadenz", "Kadenz Tage"),
+    "cadence_days": ("cadence_days", "cadence", "Cadence (days)", "Kadenz", "Kadenz Tage", "Kadenz (Tage)"),
     "notes": ("notes", "note", "Notizen", "Notiz"),
     "paused_until": ("paused_until", "Pausiert bis"),
 }
@@ -164,7 +166,9 @@ LAYOUTS: tuple[Layout, ...] = (
     ),
     Layout(
         "touchbase",
-        recognise=(("name", "tier", "cadence_days", "last_touch_day", "warmth"),),
+        recognise=(("name", "tier", "cadence_days", "last_touch_day", "warmth"),
+                   ("Name", "Tier", "Cadence (days)", "Last touch", "Warmth"),
+                   ("Name", "Stufe", "Kadenz (Tage)", "Letzter Kontakt", "Wärme")),
         fields=TYPED_FIELDS,
         typed=True,
     ),

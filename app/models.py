@@ -572,7 +572,12 @@ class Kudos(db.Model):
 
 
 class Challenge(db.Model):
-    """A team challenge with one metric, a target, and an absolute start and end."""
+    """A team challenge with one metric, a target, and an absolute start and end.
+
+    One started from a template (``template``, e.g. the crisis mode's ``storm_week``) has an
+    empty ``title`` and no ``description`` unless the coach wrote them: readers see the
+    template's, in their own language (``challenges.title_in``).
+    """
 
     __tablename__ = "challenge"
     __table_args__ = (Index("ix_challenge_team_end", "team_id", "ends_at"),)
@@ -581,7 +586,7 @@ class Challenge(db.Model):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    title: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(120))  # "": the template's, in the reader's language
     description: Mapped[str | None] = mapped_column(Text)
     metric: Mapped[Metric] = mapped_column(_enum(Metric))
     target: Mapped[int] = mapped_column(Integer)
@@ -594,6 +599,25 @@ class Challenge(db.Model):
     results: Mapped[dict | None] = mapped_column(JSON)  # the final standings, frozen
 
     team: Mapped[Team] = relationship()
+
+
+class ChallengeTarget(db.Model):
+    """A rep's own target in a challenge, fixed when the challenge first counted them (``challenges.own_targets``).
+
+    ``split`` and ``counted_from`` are what it was computed with, so that an edit of the
+    challenge can compute it again and only ever raise it (``challenges.raised_target``).
+    """
+
+    __tablename__ = "challenge_target"
+    __table_args__ = (UniqueConstraint("challenge_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    target: Mapped[int] = mapped_column(Integer)
+    split: Mapped[int] = mapped_column(Integer)
+    counted_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    fixed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ChallengeResult(db.Model):

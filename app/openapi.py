@@ -88,7 +88,8 @@ def _schemas() -> dict:
             "occurred_at": _nullable({
                 "type": "string",
                 "format": "date-time",
-                "description": "ISO 8601 with an offset; at most 3 days back and 5 minutes ahead. Default: now.",
+                "description": "ISO 8601 with an offset; on the user's today or one of the 6 local days before, "
+                               "at most 5 minutes ahead. Default: now.",
             }),
             "direction": {**_ref("Direction"), "default": Direction.out.value},
             "client_id": _nullable({

@@ -37,8 +37,9 @@ Definitions the caller must follow when building the inputs:
 - Only the same rep's touches with the same customer count (one indexed query on
   ``(user_id, customer_id, local_day)``); a colleague's touch costs nobody points.
 - Only touches already stored when this one is written count, and only up to this touch's
-  day: a touch is scored once, when written, and never re-scored; a backfilled touch looks at
-  the days up to its own day. Inbound and capped touches do mark their kind as used.
+  day: a touch is scored once, when written, and re-scored only when its day is corrected
+  (its entries reversed, a fresh one appended); a backfilled touch looks at the days up to its
+  own day. Inbound and capped touches do mark their kind as used.
 """
 
 from __future__ import annotations

@@ -177,6 +177,13 @@ def init_app(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=63072000")
+        # A boosted form answered with a page (its form again with the problems, 422) keeps the
+        # address of the page the form was on: htmx would otherwise show the POST's own URL, a
+        # stale address to reload (often no page at all). A saved form answers 303 instead, and
+        # the address becomes the page it leads to.
+        if (request.method not in ("GET", "HEAD") and request.headers.get("HX-Boosted") == "true"
+                and not 300 <= response.status_code < 400):
+            response.headers.setdefault("HX-Push-Url", "false")
         return response
 
     def _error(status: int, code: str, message: str):

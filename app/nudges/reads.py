@@ -261,9 +261,9 @@ def load_badges(session: Session, subscribed, *, since: datetime):
 
 
 def load_challenges(session: Session, subscribed, *, at: datetime, since: datetime):
-    """Query 8: challenges finished lately whose result was not announced to the rep yet."""
+    """Query 8: challenges finished lately whose result was not announced to the rep yet (id, title, template)."""
     stmt = (
-        select(ChallengeResult.user_id, Challenge.id, Challenge.title)
+        select(ChallengeResult.user_id, Challenge.id, Challenge.title, Challenge.template)
         .join(Challenge, Challenge.id == ChallengeResult.challenge_id)
         .where(
             ChallengeResult.user_id.in_(subscribed),
@@ -273,9 +273,9 @@ def load_challenges(session: Session, subscribed, *, at: datetime, since: dateti
         )
         .order_by(Challenge.ends_at, Challenge.id)
     )
-    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for user_id, challenge_id, title in plain_rows(session, stmt):
-        found[user_id].append((challenge_id, title))
+    found: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
+    for user_id, challenge_id, title, template in plain_rows(session, stmt):
+        found[user_id].append((challenge_id, title, template))
     return found
 
 

@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Float, Integer, and_, bindparam, case, cast, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from .. import badges, clock, follow_ups, streaks
+from .. import badges, challenges, clock, follow_ups, streaks
 from ..kinds import Role
 from ..models import BadgeAward, ChallengeResult, Customer, Team, User
 from ..queries import streak as streak_q
@@ -307,7 +307,9 @@ def _snapshot(rep: reads.Rep, at: datetime, *, quiet, warming: int, outboxed, ne
         team_week=team_week,
         last_coach_weekly_day=max(team_summaries, default=None),
         new_badges=tuple((code, badges.get(code).name_in(rep.locale)) for code in new_badges if code in badges.BADGES),
-        finished_challenges=tuple(finished),
+        # A template's challenge is named in the rep's language, as the pages name it.
+        finished_challenges=tuple((cid, challenges.title_in(title, template, rep.locale))
+                                  for cid, title, template in finished),
         quiet_reps=quiet_reps,
     )
 

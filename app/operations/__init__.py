@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from ..ids import parse_id
 
 
@@ -33,3 +35,20 @@ def id_or_404(value: object) -> int:
     if number is None:
         raise NotFound()
     return number
+
+
+def blank(value: object) -> bool:
+    """Tell whether a form value was left empty (None, or only spaces)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_day(value: object) -> date | None:
+    """Return *value* as a calendar day: a ``date``, or text ``YYYY-MM-DD``; None for anything else."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None

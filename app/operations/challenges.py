@@ -1,9 +1,25 @@
-"""Team challenges: create, evaluate from set-based queries, finalize once, award badges.
+"""Team challenges: create, edit, end early, delete; evaluate from set-based queries, finalize once, award badges.
 
 The rules live in ``app/challenges.py``; this module only gathers their facts and stores
 their results. Who takes part: the team's reps (role ``rep``), each from ``User.created_at``
 (the instant they joined Touchbase, and so the team; earlier than the start means "from the
 start"). A rep with ``hide_from_rankings`` still counts for the team.
+
+The life cycle, for the team's coach (anyone else gets NotFound):
+
+- *Edit* (``edit_challenge``) the title, description, team target and end while it has not
+  ended. The end stays after now and after the start, at most ``MAX_DAYS`` after the start.
+  The own targets fixed so far are fixed first, then raised where the edit raises them
+  (``challenges.raised_target``), never lowered.
+- *End early* (``end_challenge``) a running challenge: its end becomes now and it is finalized
+  like any ended challenge (results frozen, badges; the nudge scan announces it).
+- *Delete* (``delete_challenge``) one nobody has progressed in: not started yet, or no rep
+  with a value above 0. Otherwise Conflict: end it early instead.
+
+Own targets are fixed (``ChallengeTarget``) the first time the challenge is evaluated for its
+board at or after the start, and for a rep who joined later the first time after that; a
+finalization and an edit fix them too. Reads use the fixed ones, and compute a missing one by
+the same rule (``challenges.own_targets``).
 """
 
 from __future__ import annotations
@@ -14,15 +30,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, inspect, or_, select, update
+from sqlalchemy.orm import Session, object_session
 
 from .. import challenges as rules
 from .. import clock, warmth
 from ..kinds import Role, TouchKind
-from ..models import Challenge, ChallengeResult, Customer, PointsEntry, Touch, User
+from ..database import insert_ignoring
+from ..models import Challenge, ChallengeResult, ChallengeTarget, Customer, PointsEntry, Touch, User
 from ..queries import away as away_q
-from . import Invalid, NotFound, awards, id_or_404
+from . import Conflict, Invalid, NotFound, awards, id_or_404
 
 MAX_TITLE = 120
 MAX_DESCRIPTION = 2000
@@ -38,6 +55,7 @@ TARGET_RANGES: Mapping[rules.Metric, tuple[int, int]] = {
 FINISHER_BADGE = "challenge_finisher"
 STORM_RIDER_BADGE = "storm_rider"
 FIELDS = ("title", "description", "metric", "target", "starts_at", "ends_at")
+EDIT_FIELDS = ("title", "description", "target", "ends_at")
 _MICROSECOND = timedelta(microseconds=1)
 MIN_YEAR, MAX_YEAR = 2000, 2999
 
@@ -72,6 +90,54 @@ def _coach_team(coach: User) -> int:
     return coach.team_id
 
 
+def _clean_texts(values: Mapping[str, object], errors: dict, *, template: str | None = None) -> tuple[str, str | None]:
+    """Return the typed title and description; for a template's challenge, its own texts stay "" and None.
+
+    A title may be left empty, or be the template's (in any language), only for a challenge
+    started from a template: then readers see the template's texts in their own language.
+    """
+    found = rules.TEMPLATES.get(template or "")
+    title = str(values.get("title") or "").strip()
+    description = str(values.get("description") or "").strip() or None
+    if found is not None and (not title or rules.template_text(found.title, title)):
+        title = ""
+    elif not title:
+        errors["title"] = _l("Please give the challenge a title.")
+    elif len(title) > MAX_TITLE:
+        errors["title"] = _l("A title can have at most %(n)d characters.", n=MAX_TITLE)
+    if found is not None and description and rules.template_text(found.description, description):
+        description = None
+    if description and len(description) > MAX_DESCRIPTION:
+        errors["description"] = _l("A description can have at most %(n)d characters.", n=MAX_DESCRIPTION)
+    for name, text in (("title", title), ("description", description or "")):
+        if "\x00" in text:
+            errors[name] = _l("This contains characters that cannot be stored.")
+    return title, description
+
+
+def _clean_target(value: object, metric: rules.Metric, errors: dict) -> int | None:
+    target = _whole(value)
+    lo, hi = TARGET_RANGES[metric]
+    if target is None or not lo <= target <= hi:
+        errors["target"] = _l("The target must be a whole number from %(lo)d to %(hi)d.", lo=lo, hi=hi)
+    return target
+
+
+def _clean_end(value: object, tz: str, starts_at: datetime | None, errors: dict, *, now: datetime) -> datetime | None:
+    """Return the end instant: after the start, after *now*, at most ``MAX_DAYS`` after the start."""
+    ends_at = parse_local(value, tz)
+    if ends_at is None:
+        errors["ends_at"] = _l("Please enter an end date and time.")
+    elif starts_at is not None:
+        if ends_at <= starts_at:
+            errors["ends_at"] = _l("The end must come after the start.")
+        elif ends_at - starts_at > timedelta(days=MAX_DAYS):
+            errors["ends_at"] = _l("A challenge can last at most %(n)d days.", n=MAX_DAYS)
+        elif ends_at <= now:
+            errors["ends_at"] = _l("The end must be in the future.")
+    return ends_at
+
+
 def create_challenge(session: Session, coach: User, values: Mapping[str, object], *, now: datetime) -> Challenge:
     """Create a challenge for the coach's team from form *values* (local times in the coach's zone).
 
@@ -82,40 +148,17 @@ def create_challenge(session: Session, coach: User, values: Mapping[str, object]
     """
     team_id = _coach_team(coach)
     errors: dict[str, object] = {}
-    title = str(values.get("title") or "").strip()
-    if not title:
-        errors["title"] = _l("Please give the challenge a title.")
-    elif len(title) > MAX_TITLE:
-        errors["title"] = _l("A title can have at most %(n)d characters.", n=MAX_TITLE)
-    description = str(values.get("description") or "").strip() or None
-    if description and len(description) > MAX_DESCRIPTION:
-        errors["description"] = _l("A description can have at most %(n)d characters.", n=MAX_DESCRIPTION)
-    for text in (title, description or ""):
-        if "\x00" in text:
-            errors["title" if text is title else "description"] = _l("This contains characters that cannot be stored.")
+    title, description = _clean_texts(values, errors)
     try:
         metric = rules.Metric(values.get("metric"))
     except ValueError:
         metric = None
         errors["metric"] = _l("Please choose what the challenge measures.")
-    target = _whole(values.get("target"))
-    if metric is not None:
-        lo, hi = TARGET_RANGES[metric]
-        if target is None or not lo <= target <= hi:
-            errors["target"] = _l("The target must be a whole number from %(lo)d to %(hi)d.", lo=lo, hi=hi)
+    target = _clean_target(values.get("target"), metric, errors) if metric is not None else None
     starts_at = parse_local(values.get("starts_at"), coach.timezone)
-    ends_at = parse_local(values.get("ends_at"), coach.timezone)
     if starts_at is None:
         errors["starts_at"] = _l("Please enter a start date and time.")
-    if ends_at is None:
-        errors["ends_at"] = _l("Please enter an end date and time.")
-    elif starts_at is not None:
-        if ends_at <= starts_at:
-            errors["ends_at"] = _l("The end must come after the start.")
-        elif ends_at - starts_at > timedelta(days=MAX_DAYS):
-            errors["ends_at"] = _l("A challenge can last at most %(n)d days.", n=MAX_DAYS)
-        elif ends_at <= now:
-            errors["ends_at"] = _l("The end must be in the future.")
+    ends_at = _clean_end(values.get("ends_at"), coach.timezone, starts_at, errors, now=now)
     if errors:
         raise Invalid(errors)
     assert metric is not None and target is not None and starts_at is not None and ends_at is not None
@@ -170,6 +213,111 @@ def list_challenges(session: Session, user: User, *, now: datetime, past_limit: 
     return TeamChallenges(current, upcoming, past)
 
 
+def ended(challenge: Challenge, *, now: datetime) -> bool:
+    """Tell whether *challenge* has ended (its end passed, or it was finalized)."""
+    return challenge.finalized_at is not None or now >= challenge.ends_at
+
+
+def get_managed(session: Session, coach: User, challenge_id: object) -> Challenge:
+    """Return a challenge of the coach's own team, for the coach to change; anyone else gets NotFound."""
+    _coach_team(coach)
+    return get_challenge(session, coach, challenge_id)
+
+
+def edit_challenge(session: Session, challenge: Challenge, coach: User, values: Mapping[str, object], *,
+                   now: datetime) -> Challenge:
+    """Change a challenge that has not ended: title, description, team target, end (``EDIT_FIELDS``).
+
+    Validated as for a new one (the end as a wall time in the coach's zone: after now and the
+    start, at most ``MAX_DAYS`` after the start); a template's challenge may keep the template's
+    texts. Own targets are fixed first, then raised where the edit raises them. An ended
+    challenge is a Conflict; anyone but the team's coach gets NotFound.
+    """
+    _managed(challenge, coach)
+    if ended(challenge, now=now):
+        raise Conflict(_l("This challenge has ended. Its results are final and it can no longer change."))
+    errors: dict[str, object] = {}
+    title, description = _clean_texts(values, errors, template=challenge.template)
+    metric = rules.Metric(challenge.metric)
+    target = _clean_target(values.get("target"), metric, errors)
+    ends_at = _clean_end(values.get("ends_at"), coach.timezone, challenge.starts_at, errors, now=now)
+    if errors:
+        raise Invalid(errors)
+    assert target is not None and ends_at is not None
+    started = now >= challenge.starts_at
+    if started:
+        fix_targets(session, challenge, now=now)
+    challenge.title, challenge.description = title, description
+    challenge.target, challenge.ends_at = target, ends_at
+    session.flush()
+    if started:
+        rule = rule_of(challenge)
+        for row in session.scalars(select(ChallengeTarget).where(ChallengeTarget.challenge_id == challenge.id)):
+            fixed = rules.FixedTarget(row.user_id, row.target, row.split, row.counted_from)
+            row.target = rules.raised_target(fixed, rule).target
+        session.flush()
+    return challenge
+
+
+def end_challenge(session: Session, challenge: Challenge, coach: User, *, now: datetime) -> Challenge:
+    """End a running challenge now and finalize it: results frozen, badges awarded, the push left to the scan.
+
+    One that has not started yet cannot end (delete it instead), one that ended cannot end
+    again: both are a Conflict. Anyone but the team's coach gets NotFound.
+    """
+    _managed(challenge, coach)
+    if ended(challenge, now=now):
+        raise Conflict(_l("This challenge has already ended."))
+    if now <= challenge.starts_at:
+        raise Conflict(_l("This challenge has not started yet. Delete it instead, or change its end."))
+    fix_targets(session, challenge, now=now)
+    challenge.ends_at = now
+    session.flush()
+    finalize(session, challenge, now=now)
+    return challenge
+
+
+def progressed(session: Session, challenge: Challenge, *, now: datetime,
+               standings: rules.Standings | None = None) -> bool:
+    """Tell whether anybody has progressed in *challenge*: it started and a rep's value is above 0.
+
+    For coverage, a state, any covered customer counts: a started coverage challenge is nearly
+    always progressed in. *standings*: the challenge's at *now*, when the caller has them.
+    """
+    if now < challenge.starts_at:
+        return False
+    standings = standings or evaluate(session, challenge, now=now)
+    return any(rep.value > 0 for rep in standings.reps)
+
+
+def delete_challenge(session: Session, challenge: Challenge, coach: User, *, now: datetime) -> None:
+    """Delete a challenge nobody has progressed in (``progressed``), with its fixed targets and results.
+
+    One somebody has progressed in is a Conflict: a rep's progress is never thrown away (end it
+    early instead). Anyone but the team's coach gets NotFound.
+    """
+    _managed(challenge, coach)
+    if progressed(session, challenge, now=now):
+        raise Conflict(_l("Somebody has already made progress in this challenge, so it cannot be deleted. "
+                          "End it early instead."))
+    session.execute(delete(ChallengeTarget).where(ChallengeTarget.challenge_id == challenge.id))
+    session.execute(delete(ChallengeResult).where(ChallengeResult.challenge_id == challenge.id))
+    session.delete(challenge)
+    session.flush()
+
+
+def _managed(challenge: Challenge, coach: User) -> None:
+    """Check that *coach* manages *challenge*, then lock its row and read it afresh (PostgreSQL).
+
+    Changes take turns: an edit that waited for an early end sees the challenge ended.
+    """
+    if _coach_team(coach) != challenge.team_id or challenge.organization_id != coach.organization_id:
+        raise NotFound()
+    session = object_session(challenge)
+    if session is not None and challenge in session and inspect(challenge).persistent:
+        session.refresh(challenge, with_for_update=True)
+
+
 def get_challenge(session: Session, user: User, challenge_id: object) -> Challenge:
     """Return a challenge of *user*'s team; anything else raises NotFound."""
     cid = id_or_404(challenge_id)
@@ -209,12 +357,22 @@ def team_reps(session: Session, challenge: Challenge) -> list[User]:
 def _touch_facts(session: Session, challenge: Challenge, rep_ids: list[int]) -> list[rules.TouchFact]:
     """Return the reps' touches in the challenge's span, deleted ones included (one query).
 
-    A touch is *scored* unless the points ledger capped it (reason ``cap``); a touch the
-    ledger never saw counts as scored.
+    A touch is *scored* unless the points ledger capped it (its latest score has reason
+    ``cap``); a touch the ledger never saw counts as scored.
     """
     if not rep_ids:
         return []
-    capped = exists().where(PointsEntry.touch_id == Touch.id, PointsEntry.reason == "cap")
+    # Capped: the touch's latest score (its last entry that is no reversal) is the cap's 0 —
+    # a touch whose day was corrected was scored afresh.
+    latest = (
+        select(PointsEntry.reason)
+        .where(PointsEntry.touch_id == Touch.id, PointsEntry.reversal_of_id.is_(None),
+               PointsEntry.reason != "reversal")
+        .order_by(PointsEntry.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    capped = func.coalesce(latest, "") == "cap"
     rows = session.execute(
         select(
             Touch.user_id, Touch.occurred_at, Touch.local_day, Touch.kind, Touch.rescue,
@@ -292,33 +450,78 @@ class Board:
     challenge: Challenge
     standings: rules.Standings
     names: dict[int, str]
+    written: bool = False
+
+
+def _members(reps: list[User]) -> list[rules.Member]:
+    return [rules.Member(user_id=r.id, joined_at=r.created_at, hidden=r.hide_from_rankings) for r in reps]
+
+
+def stored_targets(session: Session, challenge: Challenge) -> dict[int, int]:
+    """Return the own targets fixed so far in *challenge*: user id → target (one query)."""
+    return dict(session.execute(
+        select(ChallengeTarget.user_id, ChallengeTarget.target).where(ChallengeTarget.challenge_id == challenge.id)
+    ).all())
+
+
+def fix_targets(session: Session, challenge: Challenge, *, now: datetime, reps: list[User] | None = None) -> int:
+    """Fix the own target of every rep counting in a started challenge who has none yet; return how many.
+
+    As ``challenges.own_targets`` computes them. Race-safe: an insert that finds the rep's
+    target already fixed (a concurrent request) does nothing, and both computed the same.
+    Before the start nothing is fixed: the team may still change.
+    """
+    if now < challenge.starts_at:
+        return 0
+    reps = team_reps(session, challenge) if reps is None else reps
+    known = stored_targets(session, challenge)
+    rows = [{"challenge_id": challenge.id, "user_id": f.user_id, "target": f.target, "split": f.split,
+             "counted_from": f.counted_from, "fixed_at": now}
+            for f in rules.own_targets(rule_of(challenge), _members(reps)).values()
+            if f.user_id not in known and f.counted_from <= now]
+    if not rows:
+        return 0
+    insert = insert_ignoring(session, ChallengeTarget, ["challenge_id", "user_id"])
+    if insert is not None:
+        session.execute(insert, rows)
+    else:  # pragma: no cover - other databases
+        session.add_all(ChallengeTarget(**row) for row in rows)
+    session.flush()
+    return len(rows)
 
 
 def evaluate(session: Session, challenge: Challenge, *, now: datetime) -> rules.Standings:
     """Return the challenge's standings at *now*: the stored snapshot once finalized, else live.
 
-    A constant number of queries: the team's reps, their touches in the span, and for
-    coverage their customers and last touches.
+    A constant number of queries: the team's reps, the fixed targets, their touches in the
+    span, and for coverage their customers and last touches.
     """
     if challenge.results:
         return rules.Standings.from_dict(challenge.results)
     rule = rule_of(challenge)
     reps = team_reps(session, challenge)
     as_of = min(now, rule.ends_at)
-    members = [rules.Member(user_id=r.id, joined_at=r.created_at, hidden=r.hide_from_rankings) for r in reps]
     touches = [] if rule.metric is rules.Metric.coverage else _touch_facts(session, challenge, [r.id for r in reps])
     customers = _customer_facts(session, challenge, reps, as_of=as_of) if rule.metric is rules.Metric.coverage else []
-    return rules.evaluate(rule, members=members, touches=touches, customers=customers, now=now)
+    return rules.evaluate(rule, members=_members(reps), touches=touches, customers=customers,
+                          targets=stored_targets(session, challenge), now=now)
 
 
 def board(session: Session, challenge: Challenge, *, now: datetime) -> Board:
-    """Return the standings for the challenge page, finalizing a challenge that has ended."""
+    """Return the standings for the challenge page, finalizing a challenge that has ended.
+
+    While it runs, the own targets of reps counting by now are fixed first (``fix_targets``):
+    the caller commits when ``written`` says so.
+    """
+    written = False
     if challenge.finalized_at is None and now >= challenge.ends_at:
-        finalize(session, challenge, now=now)
+        written = finalize(session, challenge, now=now)
+    elif challenge.finalized_at is None:
+        written = fix_targets(session, challenge, now=now) > 0
     standings = evaluate(session, challenge, now=now)
     ids = [r.user_id for r in standings.reps]
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
-    return Board(challenge, standings, names)
+    return Board(challenge, standings, names, written)
 
 
 def finalize(session: Session, challenge: Challenge, *, now: datetime) -> bool:
@@ -343,6 +546,7 @@ def finalize(session: Session, challenge: Challenge, *, now: datetime) -> bool:
     if claimed != 1:
         session.refresh(challenge)
         return False
+    fix_targets(session, challenge, now=now)
     standings = evaluate(session, challenge, now=now)
     challenge.finalized_at = now
     challenge.results = standings.to_dict()

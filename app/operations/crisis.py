@@ -3,8 +3,10 @@
 While ``Team.crisis_since`` is set, every member sees the coach's reason and message on
 every page, warmth and whom-to-touch use ``challenges.crisis_cadence`` (see
 ``queries.common.customer_row``), and the nudge scan reads the same column. Switching it on
-starts a coverage challenge from the ``STORM_WEEK`` template; switching it off ends only the
-mode, the challenge runs to its end.
+starts a coverage challenge from the ``STORM_WEEK`` template, from the start of the coach's
+local day (the team's day: the coach's zone and day start hour), its texts the template's in
+each reader's language. Switching it off ends that challenge then (finalized like any ended
+one), unless the coach chooses to keep it running to its end.
 
 Both switches also keep the team's history of crisis periods (``CrisisPeriod``), in the same
 transaction: switching on opens a period, switching off closes it. The trend charts shade the
@@ -21,9 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import challenges as rules
-from .. import badges
 from ..models import Challenge, CrisisPeriod, Team, User
 from . import Invalid, NotFound
+from . import challenges as challenge_ops
 
 MAX_REASON = 200
 MAX_MESSAGE = 2000
@@ -51,16 +53,15 @@ def _coach_team(session: Session, coach: User) -> Team:
     return team
 
 
-def start_crisis(
-    session: Session, coach: User, *, reason: object, message: object, now: datetime, locale: str | None = None
-) -> CrisisStarted:
+def start_crisis(session: Session, coach: User, *, reason: object, message: object, now: datetime) -> CrisisStarted:
     """Switch the coach's team into crisis mode and start a storm-week coverage challenge.
 
     *reason* is required (≤ 200 characters), *message* optional (≤ 2000). The challenge covers
-    ``STORM_WEEK.days`` local days from the coach's today, in the coach's zone, titled in the
-    coach's language (*locale*, else the coach's setting); it is marked ``crisis`` with
-    template ``storm_week``. When the team is already in crisis, only the texts change and no
-    second challenge starts. Anyone but a coach with a team gets NotFound.
+    ``STORM_WEEK.days`` local days from the start of the coach's today, in the coach's zone with
+    the coach's day start hour; it is marked ``crisis`` with template ``storm_week`` and stores
+    no texts of its own: every reader sees the template's in their language. When the team is
+    already in crisis, only the texts change and no second challenge starts. Anyone but a
+    coach with a team gets NotFound.
     """
     team = _coach_team(session, coach)
     errors: dict[str, object] = {}
@@ -91,15 +92,14 @@ def start_crisis(
     team.crisis_since = now
     session.add(CrisisPeriod(team_id=team.id, started_at=now, reason=reason_text))
     template = rules.STORM_WEEK
-    language = locale or coach.locale
     first_day = coach.today(now)
     rule = template.schedule(first_day, coach.timezone, coach.day_start_hour)
     challenge = Challenge(
         organization_id=coach.organization_id,
         team_id=team.id,
         created_by_id=coach.id,
-        title=badges.text(template.title, language),
-        description=badges.text(template.description, language),
+        title="",
+        description=None,
         metric=rule.metric.value,
         target=rule.target,
         starts_at=rule.starts_at,
@@ -113,23 +113,46 @@ def start_crisis(
     return CrisisStarted(team, challenge)
 
 
-def end_crisis(session: Session, coach: User, *, now: datetime) -> Team:
+@dataclass(frozen=True)
+class CrisisEnded:
+    """The team out of crisis mode, and the crisis challenges this ended (none when kept or none ran)."""
+
+    team: Team
+    ended: tuple[Challenge, ...] = ()
+
+
+def end_crisis(session: Session, coach: User, *, now: datetime, keep_challenge: bool = False) -> CrisisEnded:
     """Switch the coach's team out of crisis mode (a no-op when it is not on).
 
-    Cadences return to normal at once; a running storm-week challenge keeps running to its
-    end and is still judged with crisis cadences, as it was set up. The open crisis period ends
-    at *now*.
+    Cadences return to normal at once. The team's crisis challenges that have not ended end
+    now (``challenges.end_challenge``: finalized, still judged with crisis cadences as set up;
+    one that has not started yet is deleted), unless *keep_challenge*: then they run to their end.
+    The open crisis period ends at *now*.
     """
     team = _coach_team(session, coach)
     period = _open_period(session, team)
     if period is not None:
         period.ended_at = max(now, period.started_at)
+    if not team.in_crisis:
+        session.flush()
+        return CrisisEnded(team)
     team.crisis_since = None
     team.crisis_reason = None
     team.crisis_message = None
     session.flush()
-    return team
-
+    if keep_challenge:
+        return CrisisEnded(team)
+    running = session.scalars(
+        select(Challenge).where(Challenge.team_id == team.id, Challenge.crisis.is_(True),
+                                Challenge.finalized_at.is_(None), Challenge.ends_at > now).order_by(Challenge.id)
+    ).all()
+    ended = []
+    for challenge in running:
+        if challenge.starts_at < now:
+            ended.append(challenge_ops.end_challenge(session, challenge, coach, now=now))
+        else:
+            challenge_ops.delete_challenge(session, challenge, coach, now=now)
+    return CrisisEnded(team, tuple(ended))
 
 
 def _open_period(session: Session, team: Team) -> CrisisPeriod | None:

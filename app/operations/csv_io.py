@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
+from ..labels import kind_label, warmth_label
 from ..models import Customer, FollowUp
 from . import Invalid
 
@@ -88,8 +90,36 @@ def escape_cell(value: object) -> str:
     return text
 
 
+def export_headers() -> tuple[str, ...]:
+    """Return the export's column names in the current language, in the order of ``EXPORT_COLUMNS``.
+
+    The importer reads them back in either language (``import_layouts.TYPED_FIELDS`` and the
+    "touchbase" layout), and also the column keys older exports had (``cadence_days`` …).
+    """
+    names = {
+        "name": pgettext("CSV column", "Name"),
+        "company": pgettext("CSV column", "Company"),
+        "email": pgettext("CSV column", "E-mail"),
+        "phone": pgettext("CSV column", "Phone"),
+        "tier": pgettext("CSV column", "Tier"),
+        "cadence_days": pgettext("CSV column", "Cadence (days)"),
+        "paused_until": pgettext("CSV column", "Paused until"),
+        "last_touch_day": pgettext("CSV column", "Last touch"),
+        "warmth": pgettext("CSV column", "Warmth"),
+        "next_touch_day": pgettext("CSV column", "Next touch"),
+        "next_touch_kind": pgettext("CSV column", "Next touch kind"),
+        "notes": pgettext("CSV column", "Notes"),
+    }
+    return tuple(names[column] for column in EXPORT_COLUMNS)
+
+
 def export_record(customer: Customer, warmth: str, follow_up: FollowUp | None = None) -> dict[str, object]:
-    """Return one export line of *customer* with its *warmth* today and its next planned touch (*follow_up*)."""
+    """Return one export line of *customer* with its *warmth* today and its next planned touch (*follow_up*).
+
+    Warmth and the kind of the next touch are written as the pages name them, in the current
+    language; the tier is its letter, days are ISO dates (``2026-12-31``), which every
+    spreadsheet and the importer read.
+    """
     return {
         "name": customer.name,
         "company": customer.company,
@@ -99,16 +129,19 @@ def export_record(customer: Customer, warmth: str, follow_up: FollowUp | None = 
         "cadence_days": customer.cadence_days,
         "paused_until": customer.paused_until,
         "last_touch_day": customer.last_touch_day,
-        "warmth": str(warmth),
+        "warmth": warmth_label(warmth),
         "next_touch_day": follow_up.due_day if follow_up else None,
-        "next_touch_kind": follow_up.kind.value if follow_up and follow_up.kind else None,
+        "next_touch_kind": kind_label(follow_up.kind) if follow_up and follow_up.kind else None,
         "notes": customer.notes,
     }
 
 
 def export_csv(records: Iterable[Mapping[str, object]], *, delimiter: str = ",") -> str:
-    """Return CSV text (with a BOM, for Excel) of *records*, every cell guarded against formulas."""
-    return table_csv(EXPORT_COLUMNS, ([record.get(column) for column in EXPORT_COLUMNS] for record in records),
+    """Return CSV text (with a BOM, for Excel) of *records*, every cell guarded against formulas.
+
+    The header names the columns in the current language (``export_headers``).
+    """
+    return table_csv(export_headers(), ([record.get(column) for column in EXPORT_COLUMNS] for record in records),
                      delimiter=delimiter)
 
 

@@ -19,7 +19,7 @@ from .. import follow_ups as rules
 from ..kinds import TouchKind
 from ..models import FollowUp, Touch, User
 from ..queries import follow_ups as follow_ups_q
-from . import Conflict, Invalid, NotFound, awards, id_or_404
+from . import Conflict, Invalid, NotFound, awards, blank, id_or_404, parse_day
 from .customers import get_customer
 
 KEEP = object()  # a field a move leaves as it is
@@ -34,19 +34,13 @@ class Planned:
 
 
 def _clean_day(value: object, today: date, errors: dict) -> date | None:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        day = value
-    elif value is None or (isinstance(value, str) and not value.strip()):
+    if blank(value):
         errors["due_day"] = _l("Please choose a day.")
         return None
-    else:
-        try:
-            if not isinstance(value, str):
-                raise ValueError
-            day = date.fromisoformat(value.strip())
-        except ValueError:
-            errors["due_day"] = _l("Please enter a date like 2026-12-31.")
-            return None
+    day = parse_day(value)
+    if day is None:
+        errors["due_day"] = _l("Please enter a date like 2026-12-31.")
+        return None
     problem = rules.day_problem(day, today=today)
     if problem is rules.DayProblem.past:
         errors["due_day"] = _l("That is a date in the past. Please choose today or a later day.")
@@ -218,3 +212,20 @@ def touch_deleted(session: Session, touch: Touch, *, now: datetime) -> FollowUp 
     session.flush()
     return follow_up
 
+
+
+def touch_moved(session: Session, touch: Touch, *, now: datetime) -> FollowUp | None:
+    """Keep the customer's follow-ups right after *touch* moved to another local day; return the one concerned.
+
+    A follow-up the touch did stays done while the new day still does it (``rules.done_by``: not
+    before the day it was planned); otherwise it is taken back as for a deleted touch
+    (``touch_deleted``: another touch did it, or it is open again). A touch that did none does
+    the customer's open follow-up when its new day would have (``done_by_touch``), as logging
+    it for that day would.
+    """
+    follow_up = session.scalar(select(FollowUp).where(FollowUp.done_touch_id == touch.id))
+    if follow_up is None:
+        return done_by_touch(session, touch, now=now)
+    if rules.done_by(touch_day=touch.local_day, planned_day=follow_up.user.day_of(follow_up.created_at)):
+        return follow_up
+    return touch_deleted(session, touch, now=now)

@@ -115,6 +115,16 @@ def record_history(session: Session, touches: Iterable[Touch]) -> int:
     return len(rows)
 
 
+def rescore(session: Session, touch: Touch, *, now: datetime) -> TouchPoints:
+    """Score *touch* afresh after its day was corrected: reverse its open entries, append a new one.
+
+    Nothing is edited: the reversals take the old score off its old day, the new entry puts the
+    new score on the new day, scored among the rep's touches with the customer around it.
+    """
+    reverse(session, touch, now=now)
+    return record(session, touch, now=now)
+
+
 def points_of(session: Session, touch: Touch) -> TouchPoints:
     """Return what *touch* scored when it was written (its latest entry that is not a reversal)."""
     row = session.execute(

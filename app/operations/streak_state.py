@@ -1,11 +1,11 @@
 """The kept streak state: a checkpoint of each rep's streak walk, updated with every write.
 
 The checkpoint holds the walk folded through ``today - CHECKPOINT_LAG``. Every write that can
-land on a day after the checkpoint (a touch today, a backfill, an API touch at most 3 days
-back) leaves the checkpoint valid; reading the streak (``queries.streak``) only folds the few
-days after it. A write that changes a day on or before the checkpoint (deleting an old touch,
-an away period in the past, new workdays) refolds that rep's history once, in the same
-transaction.
+land on a day after the checkpoint (a touch today, a backfill or a corrected day inside the
+7-day backfill window, an API touch as far back) leaves the checkpoint valid; reading the
+streak (``queries.streak``) only folds the few days after it. A write that changes a day on or
+before the checkpoint (deleting an old touch, an away period in the past, new workdays)
+refolds that rep's history once, in the same transaction.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from ..models import StreakState, Touch, User
 from ..queries import away as away_q
 from ..queries import streak as streak_q
 
-# Touches may be written up to 3 days back (API), plus a day either way for daylight-saving
-# shifts and the day-start hour: a checkpoint 5 days back is never invalidated by them.
-CHECKPOINT_LAG = 5
+# Touches may be written, or moved, up to 6 local days back (the backfill window of
+# ``operations.touches``), plus a day either way for daylight-saving shifts and the day-start
+# hour: a checkpoint 8 days back is never invalidated by them.
+CHECKPOINT_LAG = 8
 
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -31,13 +33,16 @@ def customer_rows(
     search: str | None = None,
     warmth_filter: str | None = None,
     archived: bool = False,
+    mine: bool = False,
 ) -> list[common_q.CustomerRow]:
     """Return the customers *user* sees, most urgent first, optionally searched and filtered, with their open follow-ups.
 
     Warmth follows crisis mode per owner: a customer whose owner's team is in crisis is
-    judged by the tightened cadence.
+    judged by the tightened cadence. *mine*: only the customers *user* owns (a coach too).
     """
     stmt = visible_customers(user)
+    if mine:
+        stmt = stmt.where(Customer.owner_id == user.id)
     stmt = stmt.where(Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None))
     if search:
         pattern = "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -59,6 +64,34 @@ def customer_rows(
     rows.sort(key=lambda r: (r.warmth == warmth.Warmth.paused, -r.urgency, common_q.TIER_ORDER[r.customer.tier],
                              r.customer.name.lower()))
     return rows
+
+
+def tell_apart(customers: Sequence[Customer]) -> dict[int, str | date]:
+    """Return what tells apart customers of *customers* that share a name (case and spaces aside).
+
+    The company is shown with every customer anyway; so a customer whose company no namesake
+    shares needs nothing more. Otherwise the first of e-mail and phone that no namesake shares;
+    failing that, the day it was added (a ``date``). Customers with a name of their own are
+    left out.
+    """
+    namesakes: dict[str, list[Customer]] = defaultdict(list)
+    for customer in customers:
+        namesakes[" ".join(customer.name.casefold().split())].append(customer)
+    found: dict[int, str | date] = {}
+    for group in namesakes.values():
+        for customer in group:
+            others = [other for other in group if other is not customer]
+            if not others or _own(customer.company, [other.company for other in others]):
+                continue
+            detail = next((getattr(customer, field) for field in ("email", "phone")
+                           if _own(getattr(customer, field), [getattr(other, field) for other in others])), None)
+            found[customer.id] = detail or customer.created_day
+    return found
+
+
+def _own(value: str | None, others: list[str | None]) -> bool:
+    """Tell whether *value* is given and none of *others* is the same (case aside)."""
+    return bool(value) and all((other or "").casefold() != value.casefold() for other in others)
 
 
 def status_counts(rows: list[common_q.CustomerRow]) -> dict[statuses.Status, int]:

@@ -216,7 +216,7 @@ def forgot_password():
     """
     values = _fields("email")
     if request.method == "GET":
-        return render("auth/forgot.html", values=values, errors={})
+        return render("auth/forgot.html", values=values, errors={}, sent=request.args.get("sent") == "1")
     lifetime = timedelta(minutes=current_app.config["PASSWORD_RESET_MINUTES"])
     try:
         asked = password_reset.request_reset(db.session, values["email"], now=clock.now(), lifetime=lifetime)
@@ -229,7 +229,8 @@ def forgot_password():
         db.session.rollback()  # no link is kept that no mail carries
         return render("auth/forgot.html", values=values, errors={}, unavailable=True, status=503)
     db.session.commit()
-    return render("auth/forgot.html", values={}, errors={}, sent=True)
+    # A page of its own to land on: reloading it asks for nothing and sends no second mail.
+    return redirect(url_for("auth.forgot_password", sent=1), 303)
 
 
 def _no_store(response):

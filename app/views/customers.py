@@ -23,7 +23,7 @@ from ..operations import follow_ups as follow_up_ops
 from ..queries import common as common_q
 from ..queries import customers as customers_q
 from ..queries import follow_ups as follow_ups_q
-from ..warmth import TIER_CADENCE
+from ..warmth import MAX_CADENCE, MIN_CADENCE, TIER_CADENCE
 from . import forms
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -108,6 +108,8 @@ def _render_form(customer: Customer | None, values: dict, errors: dict | None = 
         errors=errors or {},
         owners=ops.team_members(db.session, current_user) if current_user.is_coach else [],
         tiers=[(tier.value, TIER_CADENCE[tier.value]) for tier in Tier],
+        min_cadence=MIN_CADENCE,
+        max_cadence=MAX_CADENCE,
         status=status,
     )
 

@@ -174,17 +174,21 @@ def start_crisis():
 
     return forms.save(
         lambda: crisis.start_crisis(db.session, current_user, reason=values["reason"], message=values["message"],
-                                    now=clock.now(), locale=str(get_locale() or "en")),
+                                    now=clock.now()),
         invalid=lambda errors: _page(status=422, crisis_errors=errors, crisis_values=values), done=done)
 
 
 @bp.post("/crisis/end")
 @login_required
 def end_crisis():
-    """Switch the coach's team out of crisis mode; a running storm week runs to its end."""
-    crisis.end_crisis(db.session, current_user, now=clock.now())
+    """Switch the coach's team out of crisis mode; the storm week ends too, unless the coach keeps it running."""
+    keep = request.form.get("keep_challenge") in ("1", "on", "true")
+    ended = crisis.end_crisis(db.session, current_user, now=clock.now(), keep_challenge=keep)
     db.session.commit()
-    flash(_("Crisis mode is off. Cadences are back to normal."))
+    if ended.ended:
+        flash(_("Crisis mode is off. Cadences are back to normal, and the storm week has ended: its results are final."))
+    else:
+        flash(_("Crisis mode is off. Cadences are back to normal."))
     return redirect(url_for("team.index", _anchor="crisis"), 303)
 
 

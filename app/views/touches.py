@@ -1,26 +1,41 @@
-"""Touches: log in two taps, undo for a few seconds, and edit or delete one's own touches later."""
+"""Touches: log in two taps (for a day of the last 7, too), undo for a few seconds, find a customer to log
+with, and page through, filter, edit (its day too) or delete one's own touches later."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import clock, redirects
 from ..extensions import db
 from ..htmx import fragment, is_partial, removed, render, trigger
+from ..kinds import TouchKind
 from ..labels import kind_icon, kind_label
 from ..models import Touch
 from ..operations import Invalid, NotFound
 from ..operations import touches as ops
 from ..operations.customers import get_customer
-from ..queries import today as today_q
+from ..queries import customers as customers_q
+from ..queries import touches as touches_q
 from . import celebrate, forms
 
 bp = Blueprint("touches", __name__, url_prefix="/touches")
 
 EVENT = "touch-logged"
-RECENT_LIMIT = 50
+PAGE_SIZE = 50
+PICK_LIMIT = 30  # customers /touches/new lists without a search: the most urgent
+
+
+@bp.app_template_global("log_days")
+def log_days() -> tuple[date, date]:
+    """Return the first and the last local day the signed-in rep can log a touch for (the date picker's range)."""
+    window = g.get("log_days")
+    if window is None:
+        window = g.log_days = ops.backfill_window(current_user.today(clock.now()))
+    return window
 
 
 def safe_next(target: str | None, default: str | None = None) -> str:
@@ -52,12 +67,23 @@ def _summary(touch: Touch) -> str:
 @bp.get("/")
 @login_required
 def index():
-    """List the rep's own recent touches, to edit or delete them."""
+    """List the rep's own touches, newest first, 50 a page, filtered by customer and kind, to edit or delete them.
+
+    Query parameters (all optional, a form without script sends them): ``customer`` (an id),
+    ``kind``, and ``before`` (the id of the last touch of the page before: the next page starts
+    after it). An htmx request gets the list block only; ``part=more`` just the next page's rows.
+    """
     now = clock.now()
+    filters = touches_q.TouchFilters.parse(request.args, kinds={kind.value for kind in TouchKind})
+    page = touches_q.my_touches(db.session, current_user, filters, limit=PAGE_SIZE)
+    part = request.args.get("part")
     return render(
         "touches/index.html",
-        block="recent",
-        touches=today_q.my_recent_touches(db.session, current_user, limit=RECENT_LIMIT),
+        block="more" if part == "more" else "recent",
+        page=page,
+        filters=filters,
+        filter_args={"customer": filters.customer, "kind": filters.kind},
+        customers=touches_q.touched_customers(db.session, current_user),
         today=current_user.today(now),
     )
 
@@ -65,9 +91,15 @@ def index():
 @bp.get("/new")
 @login_required
 def new():
-    """Log a touch on a page of its own: for one customer, or a pick from the rep's customers."""
+    """Log a touch on a page of its own: for one customer, or found among the rep's customers.
+
+    ``q`` searches the rep's active customers by name, company and e-mail (active search: the
+    results block for htmx, the whole page without script); without it the most urgent ones
+    come first. Customers with the same name are told apart (``customers_q.tell_apart``).
+    """
     next_url = safe_next(request.args.get("next"))
-    customer, rows = None, []
+    customer, rows, more = None, [], 0
+    query = (request.args.get("q") or "").strip()
     if request.args.get("customer_id"):
         try:
             customer = get_customer(db.session, current_user, request.args["customer_id"], include_archived=False)
@@ -75,9 +107,12 @@ def new():
             abort(404)
     else:
         today = current_user.today(clock.now())
-        rows = today_q.whom_to_touch(db.session, current_user, today=today, limit=None)
-    return render("touches/new.html", customer=customer, rows=rows, log_open=True, log_next=next_url,
-                  next_url=next_url, log_values={}, log_errors={})
+        found = customers_q.customer_rows(db.session, current_user, today=today, search=query or None, mine=True)
+        rows = found if query else found[:PICK_LIMIT]
+        more = len(found) - len(rows)
+    return render("touches/new.html", block="results" if customer is None else None, customer=customer, rows=rows,
+                  more=more, q=query, apart=customers_q.tell_apart([r.customer for r in rows]), log_open=True,
+                  log_next=next_url, next_url=next_url, log_values={}, log_errors={})
 
 
 @bp.post("/")
@@ -94,6 +129,7 @@ def create():
         "kind": form.get("kind", ""),
         "note": form.get("note", ""),
         "days_back": form.get("days_back", "0"),
+        "day": form.get("day", ""),
         "direction": form.get("direction", "out"),
     }
 
@@ -130,6 +166,7 @@ def create():
             note=values["note"],
             direction=values["direction"] or "out",
             days_back=_days_back(values["days_back"]),
+            day=values["day"] or None,
             # Set by app.js, so a lost request replayed from the offline outbox is not doubled.
             client_id=form.get("client_id") or None,
             now=clock.now(),
@@ -176,23 +213,25 @@ def show(touch_id: int):
 @bp.route("/<int:touch_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(touch_id: int):
-    """Change a touch's kind, note or direction; the day it counts for stays."""
+    """Change a touch's kind, note or direction, or correct its day within the last 7 days."""
     touch = _own_touch(touch_id)
     source = request.form if request.method == "POST" else request.args
     next_url = safe_next(source.get("next"), url_for("touches.index"))
     today = current_user.today(clock.now())
     errors: dict[str, str] = {}
-    values = {"kind": touch.kind.value, "note": touch.note or "", "direction": touch.direction.value}
+    values = {"kind": touch.kind.value, "note": touch.note or "", "direction": touch.direction.value,
+              "day": touch.local_day.isoformat()}
     if request.method == "POST":
         values = {
             "kind": request.form.get("kind", ""),
             "note": request.form.get("note", ""),
             "direction": request.form.get("direction", "out"),
+            "day": request.form.get("day", ""),
         }
         try:
             now = clock.now()
             ops.update_touch(db.session, touch, kind=values["kind"], note=values["note"],
-                             direction=values["direction"], now=now)
+                             direction=values["direction"], day=values["day"] or ops.KEEP, now=now)
             earned = ops.award_after_edit(db.session, touch, now=now)
         except Invalid as exc:
             db.session.rollback()
@@ -208,7 +247,8 @@ def edit(touch_id: int):
             trigger(response, EVENT, {"id": touch.id, "action": "edited"})
             return celebrate.celebrate(response, earned)
     return render("touches/edit.html", block="edit_form", touch=touch, values=values, errors=errors,
-                  today=today, next_url=next_url, inline=is_partial(), status=422 if errors else 200)
+                  today=today, movable=touch.local_day >= ops.backfill_window(today)[0],
+                  next_url=next_url, inline=is_partial(), status=422 if errors else 200)
 
 
 @bp.route("/<int:touch_id>/delete", methods=["GET", "POST"])

@@ -405,6 +405,13 @@
     }
     var checked = form.querySelector('input[name="days_back"]:checked');
     var daysBack = checked ? parseInt(checked.value, 10) || 0 : 0;
+    var dayInput = form.querySelector("input[data-log-day]");
+    if (dayInput && dayInput.value && dayInput.max) {
+      // A picked day counts back from the rep's today (the picker's max), as the server counts.
+      var picked = Date.parse(dayInput.value + "T00:00:00Z");
+      var today = Date.parse(dayInput.max + "T00:00:00Z");
+      if (!isNaN(picked) && !isNaN(today)) { daysBack = Math.round((today - picked) / 86400000); }
+    }
     var idInput = form.querySelector("input[data-client-id]");
     var clientId = (idInput && idInput.value) || outbox().newId();
     var button = form.querySelector('button[name="kind"][value="' + kind.replace(/"/g, "") + '"]');
@@ -429,6 +436,7 @@
     outbox().add(item).then(function () {
       if (idInput) { idInput.value = outbox().newId(); }  // the next touch is another touch
       if (form.elements.note) { form.elements.note.value = ""; }
+      if (dayInput) { dayInput.value = ""; }
       var panel = form.closest("details.logtouch-panel");
       if (panel) { panel.open = false; }
       return render();
@@ -463,6 +471,20 @@
       queue(form, config.formData.get("kind") || "");
     } else if (config.boosted && config.verb === "get" && config.path) {
       window.location.assign(config.path);
+    }
+  });
+
+  // "When": a picked day of the last 7 and the today / yesterday / 2 days ago buttons exclude
+  // each other (the server takes the picked day when both come).
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    var form = target.closest && target.closest(".logtouch-form");
+    if (!form) { return; }
+    if (target.matches("input[data-log-day]") && target.value) {
+      form.querySelectorAll('input[name="days_back"]').forEach(function (radio) { radio.checked = false; });
+    } else if (target.matches('input[name="days_back"]')) {
+      var day = form.querySelector("input[data-log-day]");
+      if (day) { day.value = ""; }
     }
   });
 
@@ -652,4 +674,67 @@
   });
   document.addEventListener("DOMContentLoaded", function () { arm(document); });
   document.addEventListener("htmx:load", function (event) { arm(event.target); });
+})();
+
+// == Forms: live length counters ==
+// A text field with data-max-chars has no maxlength, so the browser never cuts what is typed or
+// pasted; its counter (<p id="<field id>-count">, in the field's aria-describedby) shows the
+// count, and says how many characters are too many. The server refuses a text that is too long,
+// with a message next to the field. Screen readers hear the count only when it matters: a polite
+// announcement when few characters are left, and when the text becomes too long.
+(function () {
+  "use strict";
+
+  function words() { return document.getElementById("counter-texts"); }
+
+  function fill(template, values) {
+    return (template || "").replace(/\{(\w+)\}/g, function (_match, key) { return values[key]; });
+  }
+
+  function number(n) {
+    try { return new Intl.NumberFormat(document.documentElement.lang || undefined).format(n); } catch (e) { return String(n); }
+  }
+
+  // What the server receives: characters (not UTF-16 units), and a line break in a text area as
+  // CR LF, as forms send it.
+  function length(field) {
+    var value = field.value || "";
+    var count = Array.from(value).length;
+    if (field.tagName === "TEXTAREA") { count += (value.match(/\n/g) || []).length; }
+    return count;
+  }
+
+  function update(field, announce) {
+    var counter = document.getElementById(field.id + "-count");
+    var texts = words();
+    var max = parseInt(field.getAttribute("data-max-chars"), 10);
+    if (!counter || !texts || !max) { return; }
+    var count = length(field);
+    var left = max - count;
+    var values = { count: number(count), max: number(max), over: number(-left), left: number(left) };
+    var state = left < 0 ? "over" : (left <= Math.max(10, Math.floor(max / 10)) ? "near" : "ok");
+    counter.textContent = fill(texts.getAttribute(state === "over" ? "data-over" : "data-count"), values);
+    counter.classList.toggle("over", state === "over");
+    counter.classList.toggle("near", state === "near");
+    if (announce && field.getAttribute("data-counter-state") !== state) {
+      var live = document.getElementById("counter-live");
+      var text = "";
+      if (state === "over") { text = counter.textContent; }
+      else if (state === "near") { text = fill(texts.getAttribute(left === 1 ? "data-left-one" : "data-left"), values); }
+      if (live && text) { live.textContent = text; }
+    }
+    field.setAttribute("data-counter-state", state);
+  }
+
+  function init(root) {
+    if (!root.querySelectorAll) { return; }
+    root.querySelectorAll("[data-max-chars]").forEach(function (field) { update(field, false); });
+  }
+
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (field.matches && field.matches("[data-max-chars]")) { update(field, true); }
+  });
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (event) { init(event.target); });
 })();

@@ -12,7 +12,7 @@ import pytest
 
 from app import ROOT, clock
 from app.kinds import Role
-from app.models import CrisisPeriod, Customer, FollowUp, Touch, User
+from app.models import Challenge, CrisisPeriod, Customer, FollowUp, Touch, User
 from app.operations import password_reset, weekly_mail
 
 from .conftest import LIVE_SECRET, PHONE, _unavailable
@@ -114,13 +114,23 @@ def team(session, make_org, make_user, make_customer):
     # An earlier crisis, ended: the charts shade its weeks.
     session.add(CrisisPeriod(team_id=team.id, started_at=now - timedelta(days=30), ended_at=now - timedelta(days=16),
                              reason="Strike"))
+    # A running challenge, with the coach's ways to change it on its page.
+    session.add(Challenge(organization_id=coach.organization_id, team_id=coach.team_id, created_by_id=coach.id,
+                          title="Letters week", metric="kinds_used", target=5, starts_at=now - timedelta(days=1),
+                          ends_at=now + timedelta(days=4), created_at=now - timedelta(days=2)))
     session.commit()
     return coach, rep, quiet
 
 
 def _pages(session, user, customer_id: int | None) -> list[str]:
     pages = ["/", "/customers/", "/customers/new", "/customers/import", "/touches/", "/touches/new", "/streak",
-             "/settings/", "/settings/reminders/", "/team/", "/badges", "/challenges/"]
+             "/settings/", "/settings/reminders/", "/team/", "/badges", "/challenges/", "/touches/?kind=letter",
+             "/touches/new?q=a"]
+    challenge = session.query(Challenge).first()
+    if challenge is not None:
+        pages += [f"/challenges/{challenge.id}"]
+        if user.is_coach:
+            pages += [f"/challenges/{challenge.id}/{action}" for action in ("edit", "end", "delete")]
     if customer_id:
         pages += [f"/customers/{customer_id}", f"/customers/{customer_id}/edit"]
         # A customer with nothing planned: the next-touch form is open.

@@ -215,6 +215,30 @@ def test_a_touch_logged_offline_arrives_exactly_once(net, session, make_user, ma
     expect(page.get_by_test_id("goal-count")).to_have_text("1 of 3")
 
 
+def test_a_touch_for_a_picked_day_logged_offline_arrives_for_that_day(net, session, make_user, make_customer):
+    expect = playwright_expect()
+    page, wire, _base = net
+    rep, customer = _rep_with_customer(session, make_user, make_customer)
+    today = rep.today(clock.now())
+    _sign_in(page, session, rep)
+    _ready(page)
+
+    page.context.set_offline(True)
+    row = page.get_by_test_id("whom-row").first
+    row.get_by_test_id("log-touch").click()
+    row.locator("details.extras > summary").click()
+    row.locator('input[name="day"]').fill((today - timedelta(days=5)).isoformat())
+    row.locator('button[data-kind="letter"]').click()
+    expect(page.get_by_test_id("outbox-item")).to_have_count(1)
+    assert row.locator('input[name="day"]').input_value() == ""  # the next touch starts from today again
+
+    page.context.set_offline(False)
+    expect(page.locator("#outbox")).to_be_hidden(timeout=15_000)
+    assert _count(session, rep) == 1 and wire.posts == [201]
+    touch = session.scalar(select(Touch).where(Touch.user_id == rep.id))
+    assert (touch.customer_id, touch.local_day, touch.backfilled) == (customer.id, today - timedelta(days=5), True)
+
+
 def test_an_interrupted_replay_is_retried_and_still_arrives_once(net, session, make_user, make_customer):
     expect = playwright_expect()
     page, wire, _base = net

@@ -211,7 +211,8 @@ def test_a_vacation_entered_afterwards_makes_a_broken_streak_whole_again(session
     assert (before.current, before.longest, before.freezes) == (4, 10, 0)
     assert before.frozen_days == (date(2026, 11, 16),)
     state = session.get(StreakState, rep.id)
-    assert state.through_day == date(2026, 11, 21)  # the break is folded into the kept checkpoint
+    # The break (the 17th) is folded into the kept checkpoint, CHECKPOINT_LAG days behind the 26th.
+    assert state.through_day == date(2026, 11, 26) - timedelta(days=streak_state.CHECKPOINT_LAG) > date(2026, 11, 17)
 
     vacation = away.add_away_period(session, rep, period("2026-11-14", "2026-11-22", note="Lisbon"), now=NOW)
     after = assert_consistent(session, rep)
@@ -219,7 +220,7 @@ def test_a_vacation_entered_afterwards_makes_a_broken_streak_whole_again(session
     assert after.frozen_days == ()
     assert after.at_risk and not after.today_active
     state = session.get(StreakState, rep.id)
-    assert (state.current, state.through_day) == (10, date(2026, 11, 22))
+    assert (state.current, state.through_day) == (10, NOW.date() - timedelta(days=streak_state.CHECKPOINT_LAG))
 
     away.delete_away_period(session, rep, vacation.id, now=NOW)
     assert assert_consistent(session, rep) == before

@@ -130,9 +130,9 @@ def test_a_rep_who_joins_mid_challenge_counts_from_joining_with_a_pro_rated_targ
     standings = ops.evaluate(session, challenge, now=halfway + timedelta(hours=2))
     joined = standings.rep(late.id)
     assert joined.counted_from == halfway
-    # 8 split over 2 reps = 4, half the time left: 2.
+    # 8 split over the 2 reps counting by then = 4, half the time left: 2.
     assert (joined.value, joined.target) == (1, 2)
-    assert standings.rep(anna.id).target == 4
+    assert standings.rep(anna.id).target == 8  # anna's, set at the start, does not shrink
     assert standings.team.target == 8
 
 

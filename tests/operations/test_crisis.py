@@ -47,12 +47,20 @@ def _rep(make_user, team, **kwargs):
     return rep
 
 
-def test_switching_on_starts_a_storm_week_in_the_coach_language(session, coach, team):
+def test_switching_on_starts_a_storm_week_in_every_readers_language(app, session, coach, team, make_user):
     coach.locale = "de"
     started = crisis.start_crisis(session, coach, reason="Lockdown", message="Ruft an, schreibt Briefe.", now=NOW)
     assert team.crisis_since == NOW and team.crisis_reason == "Lockdown"
     challenge = started.challenge
-    assert (challenge.title, challenge.metric, challenge.target) == ("Sturmwoche", "coverage", 90)
+    # No texts of its own: each reader sees the template's in their language.
+    assert (challenge.title, challenge.description, challenge.metric, challenge.target) == ("", None, "coverage", 90)
+    english = make_user(team=team, locale="en")
+    for user, title, words in ((coach, "Sturmwoche", "Diese Woche wird niemand still"),
+                               (english, "Storm week", "Nobody goes quiet this week")):
+        client = _signed_in(app, session, user)
+        for path in ("/challenges/", f"/challenges/{challenge.id}"):
+            assert title in client.get(path).get_data(as_text=True), (path, title)
+        assert words in client.get(f"/challenges/{challenge.id}").get_data(as_text=True)
     assert (challenge.crisis, challenge.template, challenge.team_id) == (True, "storm_week", team.id)
     # Seven local days in Berlin from today (Friday 27 Nov), each day starting at 03:00.
     assert challenge.starts_at == datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -98,9 +106,31 @@ def test_banner_shows_on_every_page_for_the_team_only(app, session, coach, team,
     session.expire_all()
     assert team.crisis_since is None
     assert 'data-testid="crisis-banner"' not in as_rep.get("/").get_data(as_text=True)
-    # The storm week runs on after crisis mode ends.
+    # The storm week ended with crisis mode: its results are final.
     challenge = session.scalar(select(Challenge))
-    assert challenge.finalized_at is None and challenge.ends_at > NOW
+    assert (challenge.ends_at, challenge.finalized_at) == (NOW, NOW) and challenge.results["final"]
+    assert "the storm week has ended" in as_coach.get("/team/").get_data(as_text=True)
+
+
+def test_the_coach_may_keep_the_storm_week_running_when_crisis_mode_ends(app, session, coach, team):
+    as_coach = _signed_in(app, session, coach)
+    as_coach.post("/team/crisis", data={"reason": "Strike", "message": ""})
+    assert 'name="keep_challenge"' in as_coach.get("/team/").get_data(as_text=True)
+    assert as_coach.post("/team/crisis/end", data={"keep_challenge": "1"}).status_code == 303
+    session.expire_all()
+    challenge = session.scalar(select(Challenge))
+    assert team.crisis_since is None and challenge.finalized_at is None and challenge.ends_at > NOW
+
+
+def test_ending_crisis_mode_ends_only_the_teams_crisis_challenge(session, coach, team, make_user, make_org):
+    started = crisis.start_crisis(session, coach, reason="Storm", message="", now=NOW)
+    other_coach = make_user(team=make_org(), role=Role.coach)
+    theirs = crisis.start_crisis(session, other_coach, reason="Theirs", message="", now=NOW).challenge
+    later = NOW + timedelta(days=2)
+    ended = crisis.end_crisis(session, coach, now=later)
+    assert ended.ended == (started.challenge,) and started.challenge.ends_at == later
+    assert started.challenge.finalized_at == later and theirs.finalized_at is None
+    assert crisis.end_crisis(session, coach, now=later + timedelta(hours=1)).ended == ()  # not in crisis: a no-op
 
 
 def test_crisis_form_errors_are_a_422_and_reps_get_a_404(app, session, coach, team, make_user):

@@ -7,6 +7,7 @@ import io
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 
 from app.operations import Invalid
 from app.operations import csv_io, imports
@@ -87,16 +88,16 @@ def test_export_has_bom_header_and_no_live_formulas(session, make_user, make_cus
         paused_until="2026-12-24",
     )
     body = csv_io.export_csv([csv_io.export_record(customer, "green")])
-    assert body.startswith("\ufeffname,company,email,phone,tier,cadence_days,paused_until,last_touch_day,warmth,"
-                           "next_touch_day,next_touch_kind,notes\r\n")
+    assert body.startswith("\ufeffName,Company,E-mail,Phone,Tier,Cadence (days),Paused until,Last touch,Warmth,"
+                           "Next touch,Next touch kind,Notes\r\n")
     row = next(csv.DictReader(io.StringIO(body[1:])))
-    assert row["name"] == "'=HYPERLINK(\"http://evil\")"
-    assert row["company"] == "'@corp"
-    assert row["phone"] == "'+49 30 1234"
-    assert row["notes"] == "'-note"
-    assert row["cadence_days"] == "7"
-    assert row["paused_until"] == "2026-12-24"
-    assert row["warmth"] == "green"
+    assert row["Name"] == "'=HYPERLINK(\"http://evil\")"
+    assert row["Company"] == "'@corp"
+    assert row["Phone"] == "'+49 30 1234"
+    assert row["Notes"] == "'-note"
+    assert row["Cadence (days)"] == "7"
+    assert row["Paused until"] == "2026-12-24"
+    assert row["Warmth"] == "In touch"
     for value in row.values():
         assert not value.startswith(csv_io.FORMULA_START)
 
@@ -114,12 +115,17 @@ def test_export_carries_the_next_planned_touch(session, make_user, make_customer
     body = csv_io.export_csv([csv_io.export_record(planned, "green", follow_up), csv_io.export_record(plain, "green"),
                               csv_io.export_record(any_kind, "green", open_any)])
     rows = list(csv.DictReader(io.StringIO(body[1:])))
-    assert [(r["next_touch_day"], r["next_touch_kind"]) for r in rows] == [("2026-12-01", "visit"), ("", ""),
-                                                                          ("2026-12-02", "")]
+    assert [(r["Next touch"], r["Next touch kind"]) for r in rows] == [("2026-12-01", "Visit"), ("", ""),
+                                                                      ("2026-12-02", "")]
 
 
-@pytest.mark.parametrize("delimiter", [",", ";"])
-def test_export_then_import_round_trips_without_errors(session, make_user, make_customer, delimiter):
+@pytest.mark.parametrize(("locale", "delimiter", "ignored"), [
+    ("en", ",", {"Last touch", "Warmth", "Next touch", "Next touch kind"}),
+    ("en", ";", {"Last touch", "Warmth", "Next touch", "Next touch kind"}),
+    ("de", ";", {"Letzter Kontakt", "Wärme", "Nächster Kontakt", "Art des nächsten Kontakts"}),
+    ("de", ",", {"Letzter Kontakt", "Wärme", "Nächster Kontakt", "Art des nächsten Kontakts"}),
+])
+def test_export_then_import_round_trips_without_errors(session, make_user, make_customer, locale, delimiter, ignored):
     rep = make_user()
     originals = [
         make_customer(rep, "=cmd|' /C calc'!A0", company="Müller; Söhne, \"AG\"", email="a@example.com",
@@ -127,12 +133,13 @@ def test_export_then_import_round_trips_without_errors(session, make_user, make_
                       paused_until="2026-12-24"),
         make_customer(rep, "Plain", tier="C"),
     ]
-    body = csv_io.export_csv([csv_io.export_record(c, "green") for c in originals], delimiter=delimiter)
+    with force_locale(locale):
+        body = csv_io.export_csv([csv_io.export_record(c, "green") for c in originals], delimiter=delimiter)
     decoded = csv_io.decode(body.encode("utf-8"))
     preview = imports.parse(decoded.text, max_rows=MAX)
     assert preview.layout == "touchbase"
     assert preview.ok, [r.errors for r in preview.rows] + list(preview.problems)
-    assert set(preview.ignored) == {"last_touch_day", "warmth", "next_touch_day", "next_touch_kind"}
+    assert set(preview.ignored) == ignored
     for row, original in zip(preview.rows, originals):
         clean = row.clean
         assert (clean.name, clean.company, clean.email, clean.phone, clean.tier, clean.cadence_days, clean.notes,

@@ -260,9 +260,19 @@ def test_touchbase_exports_import_back_and_columns_added_later_are_ignored(sessi
     lines[1] += ";2026-12-01"
     preview = imports.parse(csv_io.decode("\r\n".join(lines).encode()).text, max_rows=MAX)
     assert preview.layout == "touchbase" and preview.ok
-    assert preview.ignored == ("last_touch_day", "warmth", "next_touch_day", "next_touch_kind", "next_contract_day")
+    assert preview.ignored == ("Last touch", "Warmth", "Next touch", "Next touch kind", "next_contract_day")
     clean = preview.rows[0].clean
     assert (clean.name, clean.company, clean.tier.value, clean.notes) == ("Anna Berg", "Berg KG", "A", "Two\nlines")
+
+
+def test_an_export_of_an_earlier_release_with_column_keys_still_imports():
+    text = ("name,company,email,phone,tier,cadence_days,paused_until,last_touch_day,warmth,next_touch_day,"
+            "next_touch_kind,notes\r\nAnna Berg,Berg KG,anna@example.com,,A,10,2026-12-31,2026-11-20,green,,,Hi\r\n")
+    preview = imports.parse(text, max_rows=MAX)
+    assert preview.layout == "touchbase" and preview.ok
+    clean = preview.rows[0].clean
+    assert (clean.name, clean.email, clean.cadence_days, clean.paused_until.isoformat(), clean.notes) == (
+        "Anna Berg", "anna@example.com", 10, "2026-12-31", "Hi")
 
 
 def test_the_row_limit_holds_for_every_layout():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -245,6 +245,68 @@ def test_upgrade_opens_a_crisis_period_for_every_team_in_crisis(empty_database_u
         assert "crisis_period" not in inspect(db.engine).get_table_names()
         with db.engine.begin() as conn:  # the older downgrades expect empty tables
             for table in ("team", "organization"):
+                conn.execute(text(f"DELETE FROM {table}"))
+        downgrade(directory=str(ROOT / "migrations"), revision="base")
+        db.engine.dispose()
+
+
+def test_storm_weeks_lose_their_stored_texts_and_running_challenges_keep_the_targets_shown(empty_database_url):
+    import sqlalchemy as sa
+
+    from app import challenges, clock
+    from app.models import UTCDateTime
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    now = clock.now().replace(microsecond=0)
+    start, end = now - timedelta(days=2), now + timedelta(days=2)
+    people = sa.table("user", *(sa.column(c) for c in (
+        "id", "organization_id", "team_id", "email", "name", "password_hash", "role", "session_token", "timezone",
+        "daily_goal", "day_start_hour", "evening_hour", "quiet_start_hour", "quiet_end_hour")),
+        sa.column("created_at", UTCDateTime()))
+    challenge = sa.table("challenge", *(sa.column(c) for c in (
+        "id", "organization_id", "team_id", "created_by_id", "title", "description", "metric", "target", "template",
+        "crisis")), *(sa.column(c, UTCDateTime()) for c in ("starts_at", "ends_at", "created_at", "finalized_at")))
+    storm = challenges.STORM_WEEK
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"), revision="4cac131e1fa5")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO organization (id, name, created_at) VALUES (1, 'Acme', :at)"),
+                         {"at": "2026-01-01 12:00:00"})
+            conn.execute(text("INSERT INTO team (id, organization_id, name, created_at) VALUES (1, 1, 'T', :at)"),
+                         {"at": "2026-01-01 12:00:00"})
+            for user_id, role, joined in ((1, "coach", start - timedelta(days=9)), (2, "rep", start - timedelta(days=9)),
+                                          (3, "rep", now - timedelta(days=1))):
+                conn.execute(people.insert().values(
+                    id=user_id, organization_id=1, team_id=1, email=f"u{user_id}@example.com", name="U",
+                    password_hash="x", role=role, session_token="t", timezone="UTC", daily_goal=3, day_start_hour=3,
+                    evening_hour=18, quiet_start_hour=21, quiet_end_hour=8, created_at=joined))
+            common = dict(organization_id=1, team_id=1, created_by_id=1, created_at=start, finalized_at=None)
+            conn.execute(challenge.insert(), [
+                dict(id=1, title=storm.title["de"], description=storm.description["de"], metric="coverage", target=90,
+                     template=storm.code, crisis=True, starts_at=start, ends_at=end, **common),
+                dict(id=2, title="Our storm", description="Call them all", metric="coverage", target=90,
+                     template=storm.code, crisis=True, starts_at=start, ends_at=end, **common),
+                dict(id=3, title="Letters", description=None, metric="team_touches", target=20, template=None,
+                     crisis=False, starts_at=start, ends_at=end, **common),
+                dict(id=4, title="Next week", description=None, metric="team_touches", target=20, template=None,
+                     crisis=False, starts_at=end, ends_at=end + timedelta(days=5), **common),
+            ])
+        upgrade(directory=str(ROOT / "migrations"))
+        with db.engine.connect() as conn:
+            texts = conn.execute(text("SELECT id, title, description FROM challenge ORDER BY id")).all()
+            targets = conn.execute(text("SELECT challenge_id, user_id, target, split FROM challenge_target "
+                                        "ORDER BY challenge_id, user_id")).all()
+        assert [tuple(row) for row in texts] == [(1, "", None), (2, "Our storm", "Call them all"),
+                                                 (3, "Letters", None), (4, "Next week", None)]
+        # As the previous release showed them: 20 split between both reps, the joiner's pro-rated (3 of 4 days).
+        assert [tuple(row) for row in targets] == [(1, 2, 90, 2), (1, 3, 90, 2), (2, 2, 90, 2), (2, 3, 90, 2),
+                                                   (3, 2, 10, 2), (3, 3, 8, 2)]
+        downgrade(directory=str(ROOT / "migrations"), revision="4cac131e1fa5")
+        with db.engine.connect() as conn:
+            assert tuple(conn.execute(text("SELECT title, description FROM challenge WHERE id = 1")).one()) == (
+                storm.title["en"], storm.description["en"])
+        with db.engine.begin() as conn:  # the older downgrades expect empty tables
+            for table in ("challenge", '"user"', "team", "organization"):
                 conn.execute(text(f"DELETE FROM {table}"))
         downgrade(directory=str(ROOT / "migrations"), revision="base")
         db.engine.dispose()

@@ -322,6 +322,17 @@ def test_at_most_two_a_day_then_the_news_comes_the_next_day_and_is_marked_announ
     assert run(session, saturday + timedelta(days=1)) == 0
 
 
+@pytest.mark.parametrize(("locale", "title"), [("de", "Sturmwoche"), ("en", "Storm week")])
+def test_a_finished_storm_week_is_named_in_each_reps_language(session, rep, locale, title):
+    rep.locale = locale
+    challenge = _news(session, rep)
+    challenge.title, challenge.template, challenge.crisis = "", "storm_week", True
+    session.flush()
+    assert run(session, BERLIN_MORNING) == 2  # the badge and the challenge: nothing else is due
+    challenge_push = next(n.payload for n in outbox(session, rep) if n.kind == "challenge_finished")
+    assert title in challenge_push["title"]
+
+
 def test_a_push_already_enqueued_today_counts_towards_the_cap(session, rep):
     customer(session, rep, "Müller AG", last=FRIDAY - timedelta(days=20))
     _news(session, rep)

@@ -27,9 +27,14 @@ from app.challenges import (
     evaluate,
     finalize,
     kept_streak_through,
+    description_in,
     own_target,
+    own_targets,
+    raised_target,
     rank,
     span_for_days,
+    template_text,
+    title_in,
 )
 from app.kinds import TouchKind
 from app.warmth import Warmth
@@ -61,8 +66,8 @@ def members(*ids: int) -> list[Member]:
     return [Member(i) for i in ids]
 
 
-def run(ch, reps, touches, customers=(), now=END):
-    return evaluate(ch, members=reps, touches=touches, customers=customers, now=now)
+def run(ch, reps, touches, customers=(), now=END, targets=None):
+    return evaluate(ch, members=reps, touches=touches, customers=customers, targets=targets, now=now)
 
 
 def ranked_ids(standings: Standings) -> list[int]:
@@ -238,7 +243,7 @@ def test_coverage_of_a_team_without_customers_is_zero():
 
 
 def test_ranking_is_by_percent_of_own_target_not_by_volume():
-    ch = challenge(target=20)  # 2 reps: 10 each, the joiner 5
+    ch = challenge(target=20)  # the rep from the start: 20; the joiner, half-way: 5
     joiner = Member(2, joined_at=MID)
     touches = [touch(1, at(4, h)) for h in range(9, 17)]
     touches += [touch(2, at(8, h)) for h in range(9, 14)]
@@ -321,19 +326,19 @@ def test_hidden_finisher_still_gets_the_finisher_badge():
 
 
 @pytest.mark.parametrize(
-    ("joined_at", "own"),
+    ("joined_at", "own", "first"),
     [
-        (None, 10),
-        (START - timedelta(days=30), 10),  # on the team long before
-        (MID, 5),  # half the time left: half the target
-        (START + (END - START) * 3 / 4, 3),  # a quarter left: ceil(2.5)
-        (END - timedelta(hours=1), 1),  # never below 1
+        (None, 10, 10),
+        (START - timedelta(days=30), 10, 10),  # on the team long before: the two split the target
+        (MID, 5, 20),  # half the time left: half of an equal split; the first rep keeps all 20
+        (START + (END - START) * 3 / 4, 3, 20),  # a quarter left: ceil(2.5)
+        (END - timedelta(hours=1), 1, 20),  # never below 1
     ],
 )
-def test_rep_joining_mid_challenge_gets_prorated_target(joined_at, own):
+def test_rep_joining_mid_challenge_gets_prorated_target_and_shrinks_nobodys(joined_at, own, first):
     result = run(challenge(target=20), [Member(1), Member(2, joined_at=joined_at)], [])
     assert result.rep(2).target == own
-    assert result.rep(1).target == 10
+    assert result.rep(1).target == first
     assert result.rep(2).counted_from == max(START, joined_at or START)
 
 
@@ -343,6 +348,66 @@ def test_rep_joining_mid_challenge_counts_from_their_join():
     result = run(challenge(), [Member(2, joined_at=MID)], touches)
     assert result.rep(2).value == 2
     assert own_target(challenge(target=20), participants=2, counted_from=MID) == 5
+
+
+# --- fixed targets ------------------------------------------------------------------------------
+
+THIRD = (END - START) / 3
+
+
+@pytest.mark.parametrize(
+    ("metric", "target", "joins", "fixed"),
+    [
+        # user id -> (split, target): three from the start share 30; a fourth joins with 2/3 left
+        (Metric.team_touches, 30, {1: None, 2: None, 3: None, 4: START + THIRD}, {1: (3, 10), 2: (3, 10), 3: (3, 10),
+                                                                                   4: (4, 5)}),
+        # two more join at the same instant: each counts the other (and everyone before)
+        (Metric.active_days, 12, {1: None, 2: START + THIRD, 3: START + THIRD}, {1: (1, 12), 2: (3, 3), 3: (3, 3)}),
+        # kinds are not split, only pro-rated
+        (Metric.kinds_used, 6, {1: None, 2: START + 2 * THIRD}, {1: (1, 6), 2: (2, 2)}),
+        # coverage is a percentage: neither split nor pro-rated
+        (Metric.coverage, 80, {1: None, 2: START + 2 * THIRD}, {1: (1, 80), 2: (2, 80)}),
+    ],
+)
+def test_own_targets_are_fixed_as_of_each_reps_start(metric, target, joins, fixed):
+    found = own_targets(challenge(metric, target), [Member(uid, joined_at=at_) for uid, at_ in joins.items()])
+    assert {uid: (f.split, f.target) for uid, f in found.items()} == fixed
+    assert all(f.counted_from == max(START, joins[uid] or START) for uid, f in found.items())
+
+
+def test_stored_targets_win_so_a_rep_leaving_changes_nobodys():
+    before = own_targets(challenge(target=30), members(1, 2, 3))
+    assert {f.target for f in before.values()} == {10}
+    stored = {uid: f.target for uid, f in before.items()}
+    after = run(challenge(target=30), members(1, 2), [], targets=stored)  # rep 3 left the team
+    assert [r.target for r in after.reps] == [10, 10]
+    unstored = run(challenge(target=30), members(1, 2), [])
+    assert [r.target for r in unstored.reps] == [15, 15]  # what a recount would have done
+
+
+@pytest.mark.parametrize(
+    ("new_target", "new_end", "expected"),
+    [
+        (40, END, 14),  # raised: ceil(40 / 3)
+        (20, END, 10),  # lowered: the fixed 10 stays
+        (30, END, 10),  # unchanged
+        (30, END + (END - START), 10),  # a longer challenge: a rep from the start keeps the share 1
+    ],
+)
+def test_an_edit_raises_fixed_targets_and_never_lowers_them(new_target, new_end, expected):
+    fixed = own_targets(challenge(target=30), members(1, 2, 3))[1]
+    edited = challenge(target=new_target, ends_at=new_end)
+    assert raised_target(fixed, edited).target == expected
+    assert raised_target(fixed, edited).split == 3
+
+
+def test_an_edit_of_the_end_raises_a_late_joiners_share():
+    joiner = own_targets(challenge(target=20), [Member(1), Member(2, joined_at=MID)])[2]
+    assert joiner.target == 5
+    longer = challenge(target=20, ends_at=END + (END - START))  # three quarters left at the join
+    assert raised_target(joiner, longer).target == 8  # ceil(10 * 0.75)
+    shorter = challenge(target=20, ends_at=MID + timedelta(hours=1))
+    assert raised_target(joiner, shorter).target == 5  # never lower
 
 
 def test_member_joining_after_the_end_does_not_take_part():
@@ -447,6 +512,36 @@ def test_storm_week_template_is_a_90_percent_coverage_week_in_both_languages():
     assert (STORM_WEEK.metric, STORM_WEEK.days, STORM_WEEK.target) == (Metric.coverage, 7, 90)
     for texts in (STORM_WEEK.title, STORM_WEEK.description):
         assert texts["en"] and texts["de"] and texts["en"] != texts["de"]
+
+
+@pytest.mark.parametrize(
+    ("title", "template", "locale", "shown"),
+    [
+        (None, "storm_week", "en", "Storm week"),
+        (None, "storm_week", "de", "Sturmwoche"),
+        (None, "storm_week", "de-AT", "Sturmwoche"),
+        (None, "storm_week", "fr", "Storm week"),  # a language without texts: English
+        (None, "storm_week", None, "Storm week"),
+        ("Our own storm", "storm_week", "de", "Our own storm"),  # a title the coach typed wins
+        ("Letters week", None, "de", "Letters week"),
+        (None, "retired_template", "en", ""),
+    ],
+)
+def test_a_template_challenge_is_titled_in_the_readers_language(title, template, locale, shown):
+    assert title_in(title, template, locale) == shown
+
+
+def test_a_template_description_in_the_readers_language_unless_the_coach_wrote_one():
+    assert description_in(None, "storm_week", "de").startswith("Diese Woche wird niemand still")
+    assert description_in(None, "storm_week", "en").startswith("Nobody goes quiet this week")
+    assert description_in("Call everyone.", "storm_week", "de") == "Call everyone."
+    assert description_in(None, None, "de") is None
+
+
+@pytest.mark.parametrize(("typed", "is_template"), [("Storm week", True), (" Sturmwoche ", True),
+                                                    ("Storm week!", False), ("", False)])
+def test_a_typed_text_that_is_the_templates_keeps_the_template(typed, is_template):
+    assert template_text(STORM_WEEK.title, typed) is is_template
 
 
 def test_storm_week_runs_seven_local_days_of_the_coach():

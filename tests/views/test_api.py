@@ -154,7 +154,7 @@ def test_occurred_at_in_range_with_an_offset_is_stored_in_utc(client, session, r
     "occurred_at",
     [
         "2026-11-27T09:00:00",  # naive: no offset
-        (NOW - timedelta(days=3, minutes=1)).isoformat(),  # too far back
+        "2026-11-21T02:59:00+01:00",  # too far back: still the 20th in Berlin (the day starts at 03:00)
         (NOW + timedelta(minutes=6)).isoformat(),  # in the future
         "yesterday",
         "2026-13-45T25:00:00Z",
@@ -176,9 +176,10 @@ def test_occurred_at_is_validated(client, session, rep, token, make_customer, oc
 def test_occurred_at_limits_are_inclusive(client, session, rep, token, make_customer):
     customer = make_customer(rep)
     session.commit()
-    for when in (NOW - timedelta(days=3), NOW + timedelta(minutes=5)):
+    # The first instant of the rep's local day 6 days back (the 21st, from 03:00 in Berlin), and 5 minutes ahead.
+    for when in ("2026-11-21T03:00:00+01:00", (NOW + timedelta(minutes=5)).isoformat()):
         response = call(client, "POST", "/touches", token=token,
-                        json={"customer_id": customer.id, "kind": "call", "occurred_at": when.isoformat()})
+                        json={"customer_id": customer.id, "kind": "call", "occurred_at": when})
         assert response.status_code == 201, response.get_json()
 
 

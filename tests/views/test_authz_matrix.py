@@ -84,6 +84,9 @@ CASES: dict[str, Case] = {
     # A rep's 1:1 sheet: their coach, and the rep themself (tests/views/test_trends_views.py), nobody else.
     "trends.sheet": Case({"rep_id": "rep"}, owner="coach", private=True),
     "trends.sheet_csv": Case({"rep_id": "rep"}, owner="coach", private=True),
+    "challenges.edit": Case({"challenge_id": "challenge"}, owner="coach", coach_only=True, form={"title": "Renamed"}),
+    "challenges.end": Case({"challenge_id": "challenge"}, owner="coach", coach_only=True),
+    "challenges.delete": Case({"challenge_id": "challenge"}, owner="coach", coach_only=True),
     "customers.plan_follow_up": Case(CUSTOMER, private=True, form={"due_day": "", "kind": "call"}),
     "customers.drop_follow_up": Case(CUSTOMER, private=True),
     "api.show_follow_up": Case(FOLLOW_UP, private=True),

@@ -146,3 +146,93 @@ def test_board_partial_refreshes_only_the_board(client, login, make_user, coach,
     response = client.get(f"/challenges/{challenge.id}?part=board", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert 'id="board"' in html and "<html" not in html
+
+
+# --- the life cycle: edit, end early, delete -------------------------------------------------------
+
+
+def test_the_coach_sees_how_to_manage_and_a_rep_does_not(client, app, login, coach, team, make_user, clock_at,
+                                                         session):
+    rep = _rep(make_user, team)
+    challenge = _challenge(session, coach)
+    login(coach)
+    html = client.get(f"/challenges/{challenge.id}").get_data(as_text=True)
+    manage = html.split('data-testid="manage-challenge"')[1].split("</section>")[0]
+    for action in ("edit", "end", "delete"):
+        assert f'href="/challenges/{challenge.id}/{action}"' in manage
+    rep_client = app.test_client()
+    rep_client.post("/login", data={"email": rep.email, "password": "correct horse battery"})
+    assert "manage-challenge" not in rep_client.get(f"/challenges/{challenge.id}").get_data(as_text=True)
+    for path in ("edit", "end", "delete"):
+        assert rep_client.get(f"/challenges/{challenge.id}/{path}").status_code == 404
+        assert rep_client.post(f"/challenges/{challenge.id}/{path}").status_code == 404
+
+
+def test_editing_through_the_form_with_a_422_next_to_the_field(client, login, coach, team, make_user, clock_at,
+                                                               session):
+    _rep(make_user, team)
+    challenge = _challenge(session, coach)
+    login(coach)
+    form = client.get(f"/challenges/{challenge.id}/edit").get_data(as_text=True)
+    assert 'value="Push week"' in form and 'value="2026-11-29T11:00"' in form
+    bad = client.post(f"/challenges/{challenge.id}/edit", data={"title": "Push week", "target": "4",
+                                                                "ends_at": "2026-11-20T10:00"})
+    assert bad.status_code == 422
+    assert 'id="ends_at-error"' in bad.get_data(as_text=True) and "The end must come after the start." in bad.get_data(
+        as_text=True)
+    ok = client.post(f"/challenges/{challenge.id}/edit", data={"title": "Longer push", "description": "Keep going",
+                                                               "target": "6", "ends_at": "2026-12-02T18:00"})
+    assert ok.status_code == 303 and ok.headers["Location"] == f"/challenges/{challenge.id}"
+    page = client.get(ok.headers["Location"]).get_data(as_text=True)
+    assert "Challenge saved." in page and "Longer push" in page and "Keep going" in page
+    session.expire_all()
+    assert (challenge.title, challenge.target) == ("Longer push", 6)
+
+
+def test_ending_early_asks_first_then_freezes_the_results(client, login, coach, team, make_user, clock_at, session):
+    _rep(make_user, team)
+    challenge = _challenge(session, coach)
+    login(coach)
+    ask = client.get(f"/challenges/{challenge.id}/end")
+    assert ask.status_code == 200 and "End “Push week” now?" in ask.get_data(as_text=True)
+    done = client.post(f"/challenges/{challenge.id}/end")
+    assert done.status_code == 303 and done.headers["Location"] == f"/challenges/{challenge.id}"
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "The challenge has ended. Its results are final." in page and "Final result" in page
+    session.expire_all()
+    assert challenge.finalized_at == NOW and challenge.ends_at == NOW
+    again = client.post(f"/challenges/{challenge.id}/end")
+    assert again.status_code == 422 and "This challenge has already ended." in again.get_data(as_text=True)
+    closed = client.get(f"/challenges/{challenge.id}/edit").get_data(as_text=True)
+    assert 'data-testid="challenge-ended"' in closed and "<form method=\"post\" action=\"/challenges/" not in closed
+
+
+def test_deleting_is_refused_with_a_message_once_somebody_progressed(client, login, coach, team, make_user,
+                                                                     make_customer, clock_at, session):
+    rep = _rep(make_user, team)
+    challenge = _challenge(session, coach)
+    empty = _challenge(session, coach, starts_at=NOW + timedelta(days=1), ends_at=NOW + timedelta(days=3))
+    touches.log_touch(session, user=rep, customer_id=make_customer(rep).id, kind="call", now=NOW)
+    session.commit()
+    login(coach)
+    assert "manage-challenge" in (page := client.get(f"/challenges/{challenge.id}").get_data(as_text=True))
+    assert f"/challenges/{challenge.id}/delete" not in page  # not offered: somebody progressed
+    refused = client.post(f"/challenges/{challenge.id}/delete")
+    assert refused.status_code == 422
+    assert "Somebody has already made progress in this challenge" in refused.get_data(as_text=True)
+    assert session.get(Challenge, challenge.id) is not None
+    deleted = client.post(f"/challenges/{empty.id}/delete")
+    assert deleted.status_code == 303 and deleted.headers["Location"] == "/challenges/"
+    assert "Challenge deleted: Push week." in client.get("/challenges/").get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Challenge, empty.id) is None
+
+
+def test_the_life_cycle_pages_speak_german(client, login, make_user, team, clock_at, session):
+    german = make_user(team=team, role=Role.coach, locale="de")
+    challenge = _challenge(session, german)
+    login(german)
+    page = client.get(f"/challenges/{challenge.id}").get_data(as_text=True)
+    assert "Diese Challenge verwalten" in page and "Jetzt beenden" in page
+    assert "„Push week“ jetzt beenden?" in client.get(f"/challenges/{challenge.id}/end").get_data(as_text=True)
+    assert "Challenge bearbeiten" in client.get(f"/challenges/{challenge.id}/edit").get_data(as_text=True)

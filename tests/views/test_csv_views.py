@@ -216,12 +216,12 @@ def test_export_is_a_safe_excel_friendly_attachment(client, session, login, make
     body = response.data
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
-    assert [r["name"] for r in rows] == ["Quiet one", "'=HYPERLINK(\"http://evil.example\",\"click\")"]
+    assert [r["Name"] for r in rows] == ["Quiet one", "'=HYPERLINK(\"http://evil.example\",\"click\")"]
     evil = rows[1]
-    assert evil["company"] == "'+ACME" and evil["phone"] == "'+49 30 123" and evil["notes"] == "'@reminder"
-    assert rows[0]["warmth"] == "quiet" and rows[0]["last_touch_day"] == ""
-    assert list(rows[0]) == ["name", "company", "email", "phone", "tier", "cadence_days", "paused_until",
-                             "last_touch_day", "warmth", "next_touch_day", "next_touch_kind", "notes"]
+    assert evil["Company"] == "'+ACME" and evil["Phone"] == "'+49 30 123" and evil["Notes"] == "'@reminder"
+    assert rows[0]["Warmth"] == "Quiet" and rows[0]["Last touch"] == "" and evil["Warmth"] == "In touch"
+    assert list(rows[0]) == ["Name", "Company", "E-mail", "Phone", "Tier", "Cadence (days)", "Paused until",
+                             "Last touch", "Warmth", "Next touch", "Next touch kind", "Notes"]
 
 
 def test_export_has_the_next_planned_touch(client, session, login, make_user, make_customer):
@@ -231,18 +231,27 @@ def test_export_has_the_next_planned_touch(client, session, login, make_user, ma
     login(rep)
     assert client.post(f"/customers/{planned.id}/follow-up", data={"due_day": "2026-12-03", "kind": "letter"}
                        ).status_code == 303
-    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(client.get("/customers/export.csv").data
+    rows = {r["Name"]: r for r in csv.DictReader(io.StringIO(client.get("/customers/export.csv").data
                                                              .decode("utf-8-sig")))}
-    assert (rows["Planned AG"]["next_touch_day"], rows["Planned AG"]["next_touch_kind"]) == ("2026-12-03", "letter")
-    assert (rows["Nothing planned"]["next_touch_day"], rows["Nothing planned"]["next_touch_kind"]) == ("", "")
+    assert (rows["Planned AG"]["Next touch"], rows["Planned AG"]["Next touch kind"]) == ("2026-12-03", "Letter")
+    assert (rows["Nothing planned"]["Next touch"], rows["Nothing planned"]["Next touch kind"]) == ("", "")
 
 
-def test_export_uses_semicolons_for_german(client, session, login, make_user, make_customer):
+def test_a_german_export_has_german_headers_and_values_and_semicolons(client, session, login, make_user,
+                                                                       make_customer):
     rep = make_user(locale="de")
-    make_customer(rep, "Anna")
+    make_customer(rep, "Anna", tier="A", now=NOW - timedelta(days=40))
+    planned = make_customer(rep, "Bernd")
     login(rep)
+    assert client.post(f"/customers/{planned.id}/follow-up", data={"due_day": "2026-12-03", "kind": "walk"}
+                       ).status_code == 303
     body = client.get("/customers/export.csv").data.decode("utf-8-sig")
-    assert body.startswith("name;company;email")
+    rows = {r["Name"]: r for r in csv.DictReader(io.StringIO(body), delimiter=";")}
+    assert list(rows["Anna"]) == ["Name", "Firma", "E-Mail", "Telefon", "Stufe", "Kadenz (Tage)", "Pausiert bis",
+                                  "Letzter Kontakt", "Wärme", "Nächster Kontakt", "Art des nächsten Kontakts",
+                                  "Notizen"]
+    assert (rows["Anna"]["Stufe"], rows["Anna"]["Wärme"], rows["Bernd"]["Wärme"]) == ("A", "Still", "In Kontakt")
+    assert rows["Bernd"]["Art des nächsten Kontakts"] == "Spaziergang"
 
 
 def test_coach_exports_the_team(client, login, make_org, make_user, make_customer):
@@ -255,8 +264,18 @@ def test_coach_exports_the_team(client, login, make_org, make_user, make_custome
     assert "Team one" in body and "Other org" not in body
 
 
-def test_export_then_import_preview_shows_no_errors(client, session, login, make_user, make_customer):
-    rep = make_user()
+PREVIEW_WORDS = {
+    "en": ("Recognised: Touchbase export", "No errors.", "2 rows are duplicates.", "Already a customer (same e-mail):",
+           "Already a customer (same name and company):"),
+    "de": ("Erkannt: Touchbase-Export", "Keine Fehler.", "2 Zeilen sind doppelt.", "Schon Kunde (gleiche E-Mail):",
+           "Schon Kunde (gleicher Name und gleiche Firma):"),
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+def test_export_then_import_preview_shows_no_errors(client, session, login, make_user, make_customer, locale):
+    recognised, no_errors, duplicates, same_email, same_name = PREVIEW_WORDS[locale]
+    rep = make_user(locale=locale)
     make_customer(rep, "-minus", company="Müller; Söhne", email="m@example.com", phone="+49 (30) 12-34",
                   tier="A", cadence_days="5", notes="two\nlines, \"quoted\"", paused_until="2026-12-24")
     make_customer(rep, "Plain", tier="C")
@@ -265,7 +284,7 @@ def test_export_then_import_preview_shows_no_errors(client, session, login, make
     response = upload(client, exported, "touchbase-customers.csv")
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
-    assert "Recognised: Touchbase export" in page and "No errors." in page
-    assert "2 rows are duplicates." in page  # the same customers are still there
-    assert page.count("Already a customer (same e-mail):") == 1  # the one with an e-mail
-    assert page.count("Already a customer (same name and company):") == 1
+    assert recognised in page and no_errors in page
+    assert duplicates in page  # the same customers are still there
+    assert page.count(same_email) == 1  # the one with an e-mail
+    assert page.count(same_name) == 1

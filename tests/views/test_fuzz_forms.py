@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.extensions import db
 from app.kinds import Role
+from app.models import Challenge
 from app.operations import invites, password_reset
 from app.operations import touches as touch_ops
 
@@ -77,6 +78,7 @@ FORMS = [
     Form("/password/reset/{reset}", "/password/reset/{reset}", role=None),
     Form("/team/", "/team/crisis"),
     Form("/challenges/new", "/challenges/"),
+    Form("/challenges/{challenge}/edit", "/challenges/{challenge}/edit"),
     Form("/settings/", "/challenges/privacy"),
     Form("/team/reps/{rep}/touches", "/team/reps/{rep}/touches/{rep_touch}/kudos"),
     Form("/team/reps/{rep}/kudos", "/team/reps/{rep}/touches/{rep_touch}/kudos"),
@@ -170,9 +172,13 @@ def world(session, make_org, make_user, make_customer):
     rep_touch = touch_ops.log_touch(session, user=rep, customer_id=rep_customer.id, kind="visit", now=now).touch
     invite = invites.create_invite(session, coach, now=now).token
     reset = password_reset.request_reset(session, rep.email, now=now, lifetime=timedelta(hours=1)).token
+    challenge = Challenge(organization_id=coach.organization_id, team_id=coach.team_id, created_by_id=coach.id,
+                          title="Fuzz week", metric="team_touches", target=10, starts_at=now - timedelta(days=1),
+                          ends_at=now + timedelta(days=5), created_at=now - timedelta(days=2))
+    session.add(challenge)
     session.commit()
     return {"coach": coach, "customer": customer.id, "touch": touch.id, "rep": rep.id, "rep_touch": rep_touch.id,
-            "invite": invite, "reset": reset}
+            "invite": invite, "reset": reset, "challenge": challenge.id}
 
 
 def _client(app, world, role):

@@ -17,7 +17,8 @@ from babel.messages.pofile import read_po
 
 from app import ROOT
 from app.kinds import Role
-from app.models import CrisisPeriod, FollowUp, Touch
+from app.models import Challenge, CrisisPeriod, FollowUp, Touch
+from app.operations import crisis
 from support import NOW
 
 ATTRIBUTES = ("aria-label", "title", "placeholder", "alt", "content", "hx-confirm", "label")
@@ -117,6 +118,8 @@ def german_team(session, make_org, make_user, make_customer):
     # An earlier crisis, ended: shaded on the Trends page, the sheet and the streak page.
     session.add(CrisisPeriod(team_id=team.id, started_at=NOW - timedelta(days=24), ended_at=NOW - timedelta(days=12),
                              reason="Streik"))
+    # The storm week of crisis mode, which every reader sees in their language.
+    crisis.start_crisis(session, coach, reason="Lieferstreik", message="", now=NOW)
     session.flush()
     session.commit()
     return coach, rep, customers
@@ -125,11 +128,13 @@ def german_team(session, make_org, make_user, make_customer):
 def _pages_for(user, customers, session) -> list[str]:
     touch = session.query(Touch).filter_by(user_id=user.id).first()
     own = [c for c in customers if c.owner_id == user.id]
+    challenge = session.query(Challenge).first()
     pages = ["/", "/customers/", "/customers/new", "/customers/import", "/touches/", "/touches/new", "/streak",
-             "/settings/", "/settings/reminders/", "/team/", "/badges", "/challenges/",
-             f"/team/reps/{customers[0].owner_id}/sheet"]
+             "/settings/", "/settings/reminders/", "/team/", "/badges", "/challenges/", f"/challenges/{challenge.id}",
+             "/touches/?kind=letter", "/touches/new?q=m", f"/team/reps/{customers[0].owner_id}/sheet"]
     if user.is_coach:
         pages.append("/team/trends")
+        pages += [f"/challenges/{challenge.id}/{action}" for action in ("edit", "end", "delete")]
     if own:
         pages += [f"/customers/{own[0].id}", f"/customers/{own[0].id}/edit"]
     if touch is not None:

@@ -25,7 +25,8 @@ INVALID = "This reset link no longer works"
 
 
 def _ask(client, email: str, **kwargs):
-    return client.post("/password/forgot", data={"email": email}, **kwargs)
+    """Ask for a link as a browser does: a sent request lands on the "sent" page (303, then GET)."""
+    return client.post("/password/forgot", data={"email": email}, follow_redirects=True, **kwargs)
 
 
 def _reset_path(received) -> str:
@@ -100,6 +101,15 @@ def test_setting_the_new_password_ends_every_other_session(app, client, rita, se
     _set(client, _reset_path(smtp_server.one(rita.email)))
     assert elsewhere.get("/settings/").status_code == 302  # back to sign-in
     assert client.get("/settings/").status_code == 200
+
+
+def test_a_sent_request_redirects_to_a_page_that_is_safe_to_reload(client, rita, session, smtp_server):
+    response = client.post("/password/forgot", data={"email": rita.email})
+    assert response.status_code == 303 and response.headers["Location"] == "/password/forgot?sent=1"
+    for _ in range(2):  # reloading the page it leads to asks for nothing and sends nothing
+        page = client.get(response.headers["Location"])
+        assert page.status_code == 200 and SENT in page.get_data(as_text=True)
+    assert len(smtp_server.messages) == 1 and _resets(session) == 1
 
 
 def test_known_and_unknown_addresses_get_the_same_answer(client, rita, session, smtp_server):

@@ -303,6 +303,17 @@ def test_undoing_editing_and_deleting_a_touch(device, customers, session, action
     assert gone is None or gone not in page
 
 
+def test_correcting_a_touchs_day(device, customers, session):
+    _log(device, customers[0], "call")
+    before = _kept(device)
+    touch = _touch_of(session, customers[0])
+    day = (touch.local_day - timedelta(days=3)).isoformat()
+    response = device.post(f"/touches/{touch.id}/edit", data={"kind": "call", "direction": "out", "day": day},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "Touched today" not in _current(device, before)
+
+
 def test_a_touch_from_the_api(app, device, rep, customers, session):
     before = _kept(device)
     token = tokens.create_token(session, rep, name="phone", now=NOW).plaintext
