@@ -31,6 +31,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, inspect, or_, select, update
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session, object_session
 
 from .. import challenges as rules
@@ -306,6 +307,16 @@ def delete_challenge(session: Session, challenge: Challenge, coach: User, *, now
     session.flush()
 
 
+def _lock(session: Session, challenge: Challenge) -> None:
+    """Lock *challenge*'s row and read it afresh (PostgreSQL); a row deleted meanwhile is NotFound."""
+    if challenge not in session or not inspect(challenge).persistent:
+        return
+    try:
+        session.refresh(challenge, with_for_update=True)
+    except InvalidRequestError:  # the row is gone: a concurrent delete committed first
+        raise NotFound() from None
+
+
 def _managed(challenge: Challenge, coach: User) -> None:
     """Check that *coach* manages *challenge*, then lock its row and read it afresh (PostgreSQL).
 
@@ -314,8 +325,8 @@ def _managed(challenge: Challenge, coach: User) -> None:
     if _coach_team(coach) != challenge.team_id or challenge.organization_id != coach.organization_id:
         raise NotFound()
     session = object_session(challenge)
-    if session is not None and challenge in session and inspect(challenge).persistent:
-        session.refresh(challenge, with_for_update=True)
+    if session is not None:
+        _lock(session, challenge)
 
 
 def get_challenge(session: Session, user: User, challenge_id: object) -> Challenge:
@@ -469,10 +480,13 @@ def fix_targets(session: Session, challenge: Challenge, *, now: datetime, reps: 
 
     As ``challenges.own_targets`` computes them. Race-safe: an insert that finds the rep's
     target already fixed (a concurrent request) does nothing, and both computed the same.
-    Before the start nothing is fixed: the team may still change.
+    Before the start nothing is fixed: the team may still change. The challenge's row is
+    locked and read afresh first, so fixing waits for a concurrent edit or delete by the coach:
+    a challenge deleted meanwhile is NotFound, never a half-written target.
     """
     if now < challenge.starts_at:
         return 0
+    _lock(session, challenge)
     reps = team_reps(session, challenge) if reps is None else reps
     known = stored_targets(session, challenge)
     rows = [{"challenge_id": challenge.id, "user_id": f.user_id, "target": f.target, "split": f.split,

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from .. import challenges as rules
 from .. import clock
+from ..database import writes
 from ..extensions import db
 from ..htmx import is_partial, render
 from ..models import Challenge
@@ -110,6 +111,7 @@ def create():
 
 @bp.get("/<int:challenge_id>")
 @login_required
+@writes
 def show(challenge_id: int):
     """Show a challenge's team progress, each rep's part and the ranking; finalize one that ended.
 

@@ -3,7 +3,7 @@
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.kinds import Role
 from app.models import BadgeAward, Challenge, ChallengeResult, ChallengeTarget
@@ -205,6 +205,16 @@ def test_a_challenge_nobody_progressed_in_is_deleted_with_its_targets(session, c
     assert _targets(session, challenge)
     ops.delete_challenge(session, challenge, coach, now=NOW)
     assert session.scalar(select(func.count(Challenge.id))) == 0
+    assert session.scalar(select(func.count(ChallengeTarget.id))) == 0
+
+
+def test_a_board_shown_after_a_concurrent_delete_is_not_found_and_writes_nothing(session, coach, make_user):
+    _rep(make_user, coach)
+    challenge = _challenge(session, coach, ends_at=NOW + timedelta(days=2))
+    # Another request deleted the challenge and committed; this one still holds the object.
+    session.execute(delete(Challenge).where(Challenge.id == challenge.id).execution_options(synchronize_session=False))
+    with pytest.raises(NotFound):
+        ops.board(session, challenge, now=NOW)
     assert session.scalar(select(func.count(ChallengeTarget.id))) == 0
 
 
