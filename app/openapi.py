@@ -270,6 +270,19 @@ def _schemas() -> dict:
             "required": ["today", "week", "total"],
             "additionalProperties": False,
         },
+        "Moment": {
+            "type": "object",
+            "properties": {
+                "kind": {"type": "string", "enum": ["streak", "goal", "badge"]},
+                "title": {"type": "string", "description": "In the user's language."},
+                "text": {"type": "string", "description": "In the user's language."},
+                "days": {"type": "integer", "description": "The streak milestone reached (kind streak)."},
+                "goal": {"type": "integer", "description": "The daily goal reached (kind goal)."},
+                "code": {"type": "string", "description": "The badge's code (kind badge)."},
+            },
+            "required": ["kind", "title", "text"],
+            "additionalProperties": False,
+        },
         "TouchResult": {
             "type": "object",
             "properties": {
@@ -281,8 +294,14 @@ def _schemas() -> dict:
                     "items": _ref("Badge"),
                     "description": "Badges this request earned; always empty on a replay.",
                 },
+                "moments": {
+                    "type": "array",
+                    "items": _ref("Moment"),
+                    "description": "What to celebrate: a streak milestone, the daily goal reached, each new badge; "
+                                   "always empty on a replay.",
+                },
             },
-            "required": ["touch", "streak", "points", "badges"],
+            "required": ["touch", "streak", "points", "badges", "moments"],
             "additionalProperties": False,
         },
         "User": user,

@@ -18,9 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import badges, clock, warmth
+from .. import moments as moment_rules
 from ..kinds import Direction, TouchKind
 from ..models import Customer, Touch, User
 from ..queries import common as common_q
+from ..queries import streak as streak_q
 from . import Invalid, NotFound, awards, blank, follow_ups, id_or_404, ledger, parse_day, streak_state
 from .customers import get_customer
 
@@ -34,12 +36,14 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 @dataclass(frozen=True)
 class LoggedTouch:
     """A touch, whether this call created it (False for a replayed ``client_id``), its points
-    (the same for a replay) and the badges this call awarded (none for a replay)."""
+    (the same for a replay), the badges this call awarded and the moments it reached (none for
+    a replay)."""
 
     touch: Touch
     created: bool
     points: ledger.TouchPoints | None = None
     badges: tuple[badges.Badge, ...] = ()
+    moments: moment_rules.Moments = moment_rules.Moments()
 
 
 def _clean_note(note: object, kind: TouchKind | None, errors: dict) -> str | None:
@@ -182,6 +186,10 @@ def log_touch(
     awards.lock_rep(session, user)
     crisis = user.team_in_crisis if customer.owner_id == user.id else common_q.owner_in_crisis(session, customer.owner_id)
     rescue = was_quiet_before(session, customer, local_day, crisis=crisis)
+    streak_before = streak_q.summary(session, user, today=today).current
+    earlier = session.execute(
+        select(Touch.created_at, Touch.deleted_at).where(Touch.user_id == user.id, Touch.local_day == local_day)
+    ).all()
     touch = Touch(
         organization_id=user.organization_id,
         user_id=user.id,
@@ -212,7 +220,14 @@ def log_touch(
     follow_ups.done_by_touch(session, touch, now=now)
     scored = ledger.record(session, touch, now=now)
     earned = awards.award(session, user, now=now, touch_id=touch.id)
-    return LoggedTouch(touch, created=True, points=scored, badges=tuple(earned))
+    reached = moment_rules.detect(
+        streak_before=streak_before,
+        streak_after=streak_q.summary(session, user, today=today).current,
+        earlier=[(created, deleted) for created, deleted in earlier],
+        goal=user.daily_goal or 0,
+        counts_for_today=local_day == today,
+    )
+    return LoggedTouch(touch, created=True, points=scored, badges=tuple(earned), moments=reached)
 
 
 def was_quiet_before(session: Session, customer: Customer, day: date, *, crisis: bool = False,

@@ -34,6 +34,7 @@ from ..queries import today as today_q
 from ..streaks import StreakSummary
 from ..warmth import Warmth
 from ..web import BadBody, api_error, json_object
+from . import celebrate
 
 bp = Blueprint("api", __name__)
 # The blueprint checks CSRF itself, and only for cookie sessions (see ``_authenticate``).
@@ -278,6 +279,8 @@ def create_touch():
         "streak": streak_json(summary),
         "points": points_json(result.points),
         "badges": [badge_json(b, locale) for b in result.badges],
+        # What the page that sent it (the offline outbox's replay) celebrates, in the user's language.
+        "moments": celebrate.moment_details(result.badges, result.moments),
     }
     return jsonify(body), 201 if result.created else 200
 

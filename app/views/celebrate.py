@@ -1,4 +1,5 @@
-"""What a logged touch says back: the points it scored and why, and the badges it earned."""
+"""What a logged touch says back: the points it scored and why, the badges it earned, and the
+moments it reached (a streak milestone, the daily goal) for the page to celebrate."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from flask import Response, flash
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
-from .. import badges, points
+from .. import badges, moments, points
 from ..htmx import trigger
 from ..operations import ledger
 
 EVENT = "badge-earned"
+MOMENTS_EVENT = "celebrate"
 
 
 def locale() -> str:
@@ -48,16 +50,48 @@ def badge_detail(earned: badges.Badge) -> dict:
     return {"code": earned.code, "name": earned.name_in(lang), "description": earned.description_in(lang)}
 
 
-def celebrate(response: Response, earned) -> Response:
-    """Add ``HX-Trigger: badge-earned`` for the badges just *earned* (the first, plus all in ``badges``)."""
+def moment_details(earned=(), reached: moments.Moments = moments.Moments()) -> list[dict]:
+    """Return the celebrations for a touch, in the request's language: streak, goal, then each badge.
+
+    Each is ``{kind, title, text}`` plus ``days`` (streak), ``goal`` or ``code`` (badge).
+    """
+    found: list[dict] = []
+    if reached.streak:
+        found.append({
+            "kind": "streak", "days": reached.streak,
+            "title": ngettext("%(num)d-day streak!", "%(num)d-day streak!", reached.streak),
+            "text": _("Day after day, your customers hear from you. Keep the flame going."),
+        })
+    if reached.goal:
+        found.append({
+            "kind": "goal", "goal": reached.goal,
+            "title": _("Daily goal reached!"),
+            "text": ngettext("%(num)d touch today — that is your goal.",
+                             "%(num)d touches today — that is your goal.", reached.goal),
+        })
+    for b in earned:
+        detail = badge_detail(b)
+        found.append({"kind": "badge", "code": detail["code"], "title": _("New badge: %(name)s", name=detail["name"]),
+                      "text": detail["description"]})
+    return found
+
+
+def celebrate(response: Response, earned, reached: moments.Moments = moments.Moments()) -> Response:
+    """Tell the page what to celebrate: ``HX-Trigger: celebrate`` with every moment and,
+    as before, ``badge-earned`` for the badges just *earned* (the first, plus all in ``badges``)."""
     if earned:
         details = [badge_detail(b) for b in earned]
         trigger(response, EVENT, {**details[0], "badges": details})
+    found = moment_details(earned, reached)
+    if found:
+        trigger(response, MOMENTS_EVENT, {"moments": found})
     return response
 
 
-def flash_badges(earned) -> None:
-    """Flash a line per new badge, for browsers without JavaScript."""
+def flash_badges(earned, reached: moments.Moments = moments.Moments()) -> None:
+    """Flash a line per moment and new badge, for browsers without JavaScript."""
+    for found in moment_details((), reached):
+        flash(f"{found['title']} {found['text']}")
     for b in earned:
         detail = badge_detail(b)
         flash(_("New badge: %(name)s — %(description)s", name=detail["name"], description=detail["description"]))

@@ -146,7 +146,7 @@ def create():
         if not is_partial():
             flash({"text": message, "detail": points, "undo": url_for("touches.undo", touch_id=touch.id),
                    "next": next_url}, "undo")
-            celebrate.flash_badges(logged.badges)
+            celebrate.flash_badges(logged.badges, logged.moments)
             return redirect(next_url)
         toast = {"message": message, "touch": touch, "next_url": next_url, "detail": points,
                  "seconds": current_app.config["UNDO_SECONDS"]}
@@ -155,7 +155,7 @@ def create():
                             logged_capped=bool(logged.points and logged.points.capped),
                             oob=(("touches/_undo_toast.html", toast),))
         trigger(response, EVENT, {"id": touch.id, "customer_id": customer.id, "action": "logged"})
-        return celebrate.celebrate(response, logged.badges)
+        return celebrate.celebrate(response, logged.badges, logged.moments)
 
     return forms.save(
         lambda: ops.log_touch(
