@@ -45,15 +45,16 @@ def milestone_between(before: int, after: int) -> int | None:
 def peak(spans: Iterable[Span]) -> int:
     """Return the most of *spans* alive at one instant (a span is alive from created_at until deleted_at).
 
-    A touch deleted at the very instant another is created does not overlap it.
+    A touch deleted at the very instant another is created counts as overlapping it: in a tie
+    the rule leans towards "already reached", so that nothing is celebrated twice.
     """
     events: list[tuple[datetime, int]] = []
     for created, deleted in spans:
         events.append((created, 1))
         if deleted is not None:
             events.append((deleted, -1))
-    # At the same instant, a deletion counts before a creation.
-    events.sort(key=lambda e: (e[0], e[1]))
+    # At the same instant, a creation counts before a deletion.
+    events.sort(key=lambda e: (e[0], -e[1]))
     alive = best = 0
     for _when, step in events:
         alive += step

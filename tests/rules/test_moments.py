@@ -44,7 +44,8 @@ def test_the_milestones_are_the_documented_ones():
         ([(at(0), None)], 1),
         ([(at(0), None), (at(5), None)], 2),
         ([(at(0), at(1)), (at(5), None)], 1),  # undone before the next: never two at once
-        ([(at(0), at(5)), (at(5), None)], 1),  # deleted at the instant the next was created
+        ([(at(0), at(5)), (at(5), None)], 2),  # deleted at the instant the next was created: a tie overlaps
+        ([(at(0), at(0))], 1),
         ([(at(0), None), (at(1), at(2)), (at(3), None)], 2),
         ([(at(0), None), (at(1), None), (at(2), at(3)), (at(4), None)], 3),
     ],

@@ -112,6 +112,18 @@ def test_touch_is_created_then_replayed_by_client_id(client, session, rep, token
     assert touch_count(session, user_id=rep.id) == 1
 
 
+def test_touch_result_names_the_moments_to_celebrate_and_a_replay_none(client, session, rep, token, make_customer):
+    rep.daily_goal = 1
+    customer = make_customer(rep, "Müller AG", tier="A")
+    session.commit()
+    body = {"customer_id": customer.id, "kind": "call", "client_id": "m-1"}
+    first = call(client, "POST", "/touches", token=token, json=body).get_json()
+    assert [(m["kind"], m.get("goal"), m.get("code")) for m in first["moments"]] == [
+        ("goal", 1, None), ("badge", None, "first_touch")]
+    assert first["moments"][0]["title"] == "Daily goal reached!"
+    assert call(client, "POST", "/touches", token=token, json=body).get_json()["moments"] == []
+
+
 def test_touch_with_session_auth(client, session, rep, login, make_customer):
     customer = make_customer(rep)
     login(rep)
