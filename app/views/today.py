@@ -2,7 +2,7 @@
 
 from flask import Blueprint, request
 from flask_babel import get_locale
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from .. import clock, ideas, web
 from ..extensions import db
@@ -17,13 +17,14 @@ RECENT_ON_TODAY = 5
 
 
 @bp.get("/")
-@login_required
 def index():
-    """Show the rep's day; ``?part=`` names the block an htmx refresh wants.
+    """Show the rep's day; ``?part=`` names the block an htmx refresh wants. Signed out: the front door.
 
     The whole page is tagged with the user's page revision, local day and language: a reopened
     Today whose ETag still holds is a 304, rendered again only after a write that it shows.
     """
+    if not current_user.is_authenticated:
+        return landing()
     part = request.args.get("part")
     # A plain GET of the same URL always gets the whole page.
     part = part if part in PARTS and is_partial() else None
@@ -36,6 +37,17 @@ def index():
         lambda: web.page_tag("today", current_user.id, revision, today, get_locale()),
         lambda: _render(today, None),
     )
+
+
+def landing():
+    """Show the front door to a signed-out visitor: what Touchbase is, sign in, start a team.
+
+    The same for everyone in a language, so it varies only with the browser's language.
+    """
+    response = render("front/landing.html")
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
 
 
 def _render(today, part: str | None):

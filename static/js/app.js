@@ -24,25 +24,129 @@
   document.addEventListener("htmx:load", function (event) { fillTimezone(event.target); });
 })();
 
-// == Touches: toasts ==
-// A toast (e.g. "Logged … Undo") removes itself after its data-toast-seconds; the server
-// refuses a late undo anyway, so this is only about not leaving a dead button on screen.
+// == Touches: toasts, one at a time ==
+// Every toast (undo, badge, outbox, message) goes into #toasts; only the first is shown, the next
+// one after it has left. Each stays for its data-toast-seconds once shown — but an undo toast's
+// window runs from the moment the touch was logged (the server refuses a late undo), so one that
+// waited shows only its remaining seconds, or not at all when they have run out.
+// A toast never covers a field that asks for input: while one is focused, or the on-screen
+// keyboard is up (the visual viewport shorter than the layout viewport), toasts show at the top;
+// when the field itself sits up there, they wait until it loses focus.
 (function () {
   "use strict";
 
-  function armToasts() {
-    document.querySelectorAll(".toast[data-toast-seconds]:not([data-armed])").forEach(function (toast) {
-      var seconds = parseFloat(toast.getAttribute("data-toast-seconds")) || 4;
-      toast.setAttribute("data-armed", "");
-      window.setTimeout(function () {
-        toast.classList.add("leaving");
-        window.setTimeout(function () { toast.remove(); }, 250);
-      }, seconds * 1000);
-    });
+  var LEAVE_MS = 250;
+  var MIN_UNDO_MS = 1500;
+
+  function area() { return document.getElementById("toasts"); }
+
+  function toastsIn(box) {
+    return Array.prototype.filter.call(box.children, function (el) { return el.classList.contains("toast"); });
   }
 
-  document.addEventListener("DOMContentLoaded", armToasts);
-  document.addEventListener("htmx:load", armToasts);
+  function leave(toast) {
+    if (toast.classList.contains("leaving")) { return; }
+    toast.classList.add("leaving");
+    window.setTimeout(function () { toast.remove(); }, LEAVE_MS);
+  }
+
+  function show(toast) {
+    toast.classList.remove("queued");
+    if (toast.hasAttribute("data-armed")) { return; }
+    toast.setAttribute("data-armed", "");
+    var ms = (parseFloat(toast.getAttribute("data-toast-seconds")) || 4) * 1000;
+    if (toast.querySelector("[data-testid=undo]")) {
+      ms -= Date.now() - (toast.tbAddedAt || Date.now());
+      if (ms < MIN_UNDO_MS) { toast.remove(); return; }
+    }
+    window.setTimeout(function () { leave(toast); }, ms);
+  }
+
+  function editingField() {
+    var el = document.activeElement;
+    if (!el || !el.matches) { return null; }
+    if (el.matches("textarea, select, [contenteditable=''], [contenteditable=true]") ||
+        (el.matches("input") && !el.matches("[type=button], [type=submit], [type=reset], [type=checkbox], [type=radio], [type=hidden]"))) {
+      return el;
+    }
+    return null;
+  }
+
+  function keyboardUp() {
+    var vv = window.visualViewport;
+    return !!vv && vv.height < window.innerHeight - 120;
+  }
+
+  function place(box) {
+    var field = editingField();
+    var top = !!field || keyboardUp();
+    box.classList.toggle("toasts-top", top);
+    var vv = window.visualViewport;
+    box.style.top = top && vv ? Math.round(vv.offsetTop + 8) + "px" : "";
+    var wait = false;
+    if (top && field) {
+      var current = toastsIn(box).filter(function (t) { return !t.classList.contains("queued"); })[0];
+      if (current) {
+        var a = box.getBoundingClientRect();
+        var b = field.getBoundingClientRect();
+        wait = a.bottom > b.top && a.top < b.bottom;
+      }
+    }
+    box.classList.toggle("toasts-wait", wait);
+  }
+
+  function sync() {
+    var box = area();
+    if (!box) { return; }
+    var list = toastsIn(box);
+    var now = Date.now();
+    list.forEach(function (toast) { if (!toast.tbAddedAt) { toast.tbAddedAt = now; } });
+    var shown = false;
+    list.forEach(function (toast) {
+      if (!toast.isConnected) { return; }
+      if (!shown) {
+        show(toast);
+        shown = toast.isConnected;  // an undo toast past its window is dropped: the next one is first
+      } else {
+        toast.classList.add("queued");
+      }
+    });
+    place(box);
+  }
+
+  function watch() {
+    var box = area();
+    if (!box || box.tbWatched) { return; }
+    box.tbWatched = true;
+    new MutationObserver(sync).observe(box, { childList: true });
+    sync();
+  }
+
+  function replace() { var box = area(); if (box) { place(box); } }
+
+  document.addEventListener("DOMContentLoaded", watch);
+  document.addEventListener("htmx:load", watch);
+  document.addEventListener("focusin", replace);
+  document.addEventListener("focusout", function () { window.setTimeout(replace, 0); });
+  if (window.visualViewport) {
+    window.visualViewport.addEventListener("resize", replace);
+    window.visualViewport.addEventListener("scroll", replace);
+  }
+
+  // A plain text toast, e.g. from the offline outbox; it waits its turn like the others.
+  window.TouchbaseToast = function (text, seconds, testid) {
+    var box = area();
+    if (!box || !text) { return null; }
+    var el = document.createElement("div");
+    el.className = "toast";
+    el.setAttribute("data-toast-seconds", String(seconds || 4));
+    if (testid) { el.setAttribute("data-testid", testid); }
+    var span = document.createElement("span");
+    span.textContent = text;
+    el.appendChild(span);
+    box.appendChild(el);
+    return el;
+  };
 })();
 
 // == Accounts: copy a shown-once secret (invite link, API token) ==
@@ -279,16 +383,7 @@
   }
 
   function toast(text) {
-    var area = document.getElementById("toasts");
-    if (!area || !text) { return; }
-    var el = document.createElement("div");
-    el.className = "toast";
-    el.setAttribute("data-testid", "outbox-toast");
-    var p = document.createElement("span");
-    p.textContent = text;
-    el.appendChild(p);
-    area.appendChild(el);
-    window.setTimeout(function () { el.remove(); }, 6000);
+    if (window.TouchbaseToast) { window.TouchbaseToast(text, 6, "outbox-toast"); }
   }
 
   function fillClientIds(root) {
@@ -368,6 +463,9 @@
 
   function refreshPage(result) {
     render();
+    if (result && result.moments && result.moments.length && window.TouchbaseMoments) {
+      window.TouchbaseMoments.celebrate(result.moments);
+    }
     if (result && result.sent) {
       toast(msg("sent"));
       if (window.htmx) { window.htmx.trigger(document.body, "touch-logged", { action: "replayed" }); }
@@ -558,50 +656,6 @@
   });
 })();
 
-// == Badges: celebrate a new badge ==
-// The server answers a touch that earned a badge with HX-Trigger "badge-earned"
-// ({code, name, description, badges: [...]}); each badge gets a toast of its own. Text only
-// (textContent), never markup: names come from the server but are treated as plain text.
-(function () {
-  "use strict";
-
-  function badgeToast(badge) {
-    var box = document.getElementById("toasts");
-    if (!box || !badge || !badge.name) { return; }
-    var toast = document.createElement("div");
-    toast.className = "toast badge-toast";
-    toast.setAttribute("data-testid", "badge-toast");
-    toast.setAttribute("data-code", String(badge.code || ""));
-    var icon = document.createElement("span");
-    icon.className = "badge-toast-icon";
-    icon.setAttribute("aria-hidden", "true");
-    icon.textContent = "🏅";
-    var text = document.createElement("span");
-    var title = document.createElement("strong");
-    title.textContent = badge.name;
-    text.appendChild(title);
-    if (badge.description) {
-      var description = document.createElement("span");
-      description.className = "toast-detail";
-      description.textContent = badge.description;
-      text.appendChild(description);
-    }
-    toast.appendChild(icon);
-    toast.appendChild(text);
-    box.appendChild(toast);
-    window.setTimeout(function () {
-      toast.classList.add("leaving");
-      window.setTimeout(function () { toast.remove(); }, 250);
-    }, 7000);
-  }
-
-  document.addEventListener("badge-earned", function (event) {
-    var detail = event.detail || {};
-    var list = Array.isArray(detail.badges) && detail.badges.length ? detail.badges : [detail];
-    list.forEach(badgeToast);
-  });
-})();
-
 // == Customers: import ==
 // "Pick from your phone" exists only where the Contact Picker API does (Android Chrome): the
 // form is rendered hidden and shown here, so no browser shows a button that cannot work. The
@@ -737,4 +791,177 @@
   });
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (event) { init(event.target); });
+})();
+
+// == Moments: celebrations ==
+// A touch that reaches a streak milestone, the daily goal or a new badge is answered with
+// HX-Trigger "celebrate" ({moments: [{kind, title, text, …}]}); the offline outbox's replay hands
+// over the same list from the API. Each moment gets a short banner at the top — a growing flame,
+// a ring and check, or confetti — in the polite live region #moments: announced, never focused.
+// One at a time, each gone after 2.5 s or a tap on it; with prefers-reduced-motion the CSS
+// stops every animation and the text alone shows. Text only (textContent), never markup.
+(function () {
+  "use strict";
+
+  var SHOW_MS = 2500;
+  var CONFETTI = 36;
+  var RAYS = 8;
+  var queue = [];
+  var current = null;
+  var timer = null;
+
+  function region() { return document.getElementById("moments"); }
+
+  function span(className, text) {
+    var el = document.createElement("span");
+    el.className = className;
+    if (text !== undefined) { el.textContent = text; }
+    return el;
+  }
+
+  function art(moment) {
+    var box = span("moment-art moment-art-" + moment.kind);
+    box.setAttribute("aria-hidden", "true");
+    var i;
+    if (moment.kind === "streak") {
+      box.appendChild(span("moment-flame"));
+      box.appendChild(span("moment-days", String(moment.days || "")));
+    } else if (moment.kind === "goal") {
+      box.appendChild(span("moment-ring"));
+      box.appendChild(span("moment-check"));
+      for (i = 0; i < RAYS; i++) { box.appendChild(span("moment-ray")); }
+    } else {
+      box.appendChild(span("moment-medal"));
+      var confetti = span("moment-confetti");
+      for (i = 0; i < CONFETTI; i++) { confetti.appendChild(span("confetti-bit")); }
+      box.appendChild(confetti);
+    }
+    return box;
+  }
+
+  function build(moment) {
+    var el = document.createElement("div");
+    var kind = ["streak", "goal", "badge"].indexOf(moment.kind) >= 0 ? moment.kind : "badge";
+    moment.kind = kind;
+    el.className = "moment moment-" + kind;
+    el.setAttribute("data-testid", "moment");
+    el.setAttribute("data-kind", kind);
+    if (moment.code) { el.setAttribute("data-code", String(moment.code)); }
+    el.appendChild(art(moment));
+    var text = span("moment-text");
+    var title = document.createElement("strong");
+    title.textContent = moment.title || "";
+    text.appendChild(title);
+    if (moment.text) { text.appendChild(span("moment-detail", moment.text)); }
+    el.appendChild(text);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "moment-close";
+    close.setAttribute("data-moment-close", "");
+    close.setAttribute("aria-label", (region() && region().getAttribute("data-close-label")) || "Close");
+    close.textContent = "×";
+    el.appendChild(close);
+    return el;
+  }
+
+  function next() {
+    var box = region();
+    if (current || !box || !queue.length) { return; }
+    current = build(queue.shift());
+    box.appendChild(current);
+    timer = window.setTimeout(done, SHOW_MS);
+  }
+
+  function done() {
+    window.clearTimeout(timer);
+    if (current) { current.remove(); }
+    current = null;
+    next();
+  }
+
+  function celebrate(list) {
+    (list || []).forEach(function (moment) { if (moment && moment.title) { queue.push(moment); } });
+    next();
+  }
+
+  window.TouchbaseMoments = { celebrate: celebrate };
+
+  document.addEventListener("celebrate", function (event) { celebrate((event.detail || {}).moments); });
+  document.addEventListener("click", function (event) {
+    if (current && event.target.closest && event.target.closest(".moment")) { done(); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (current && event.key === "Escape") { done(); }
+  });
+})();
+
+// == Front door: install Touchbase ==
+// Where the browser offers installing (beforeinstallprompt: Chromium on Android and desktop),
+// its prompt is kept and [data-install] on Today shows an "Install Touchbase" button that opens
+// it. On iPhone and iPad (Safari has no such event; iPadOS says "Macintosh" but has touch) the
+// box shows how to add it by hand instead. Nothing shows when the app already runs installed,
+// after "appinstalled", or once the rep closed the box (remembered in localStorage).
+(function () {
+  "use strict";
+
+  var KEY = "touchbase.install-dismissed";
+  var offered = null;
+  var installed = false;
+  var closed = false;
+
+  function standalone() {
+    return window.navigator.standalone === true ||
+      (window.matchMedia && window.matchMedia("(display-mode: standalone)").matches);
+  }
+
+  function ios() {
+    return /iPad|iPhone|iPod/.test(navigator.userAgent) ||
+      (/Macintosh/.test(navigator.userAgent) && navigator.maxTouchPoints > 1);
+  }
+
+  function dismissed() {
+    try { return closed || window.localStorage.getItem(KEY) === "1"; } catch (e) { return closed; }
+  }
+
+  function update() {
+    var hide = installed || standalone() || dismissed();
+    document.querySelectorAll("[data-install]").forEach(function (box) {
+      var offer = box.querySelector("[data-install-offer]");
+      var hint = box.querySelector("[data-install-ios]");
+      var showOffer = !hide && !!offered;
+      var showHint = !hide && !offered && ios();
+      if (offer) { offer.hidden = !showOffer; }
+      if (hint) { hint.hidden = !showHint; }
+      box.hidden = !(showOffer || showHint);
+    });
+  }
+
+  window.addEventListener("beforeinstallprompt", function (event) {
+    event.preventDefault();
+    offered = event;
+    update();
+  });
+  window.addEventListener("appinstalled", function () {
+    installed = true;
+    offered = null;
+    update();
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target : null;
+    if (!target) { return; }
+    if (target.closest("[data-install-button]") && offered) {
+      var prompt = offered;
+      offered = null;  // a kept prompt can be shown once
+      update();
+      Promise.resolve(prompt.prompt()).catch(function () { /* the browser refused: nothing to do */ });
+    } else if (target.closest("[data-install-dismiss]")) {
+      closed = true;
+      try { window.localStorage.setItem(KEY, "1"); } catch (e) { /* private mode: closed until the next load */ }
+      update();
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", update);
+  document.addEventListener("htmx:load", update);
 })();

@@ -104,7 +104,7 @@
   // when the network or the server failed, so that a Background Sync is tried again later.
   async function sendAll() {
     var items = (await all()).filter(function (item) { return item.state !== "rejected"; });
-    var result = { sent: 0, rejected: 0, waiting: items.length };
+    var result = { sent: 0, rejected: 0, waiting: items.length, moments: [] };
     if (!items.length) { return result; }
     var session = await fetchSession();
     if (!session) { return result; }  // signed out: everything waits for its rep's next sign-in
@@ -123,6 +123,9 @@
         error = response.ok ? null : await readError(response);
       }
       if (!error) {
+        // What the touch reached (a streak milestone, the daily goal, a badge): the page celebrates it.
+        var answer = await response.json().catch(function () { return null; });
+        if (answer && Array.isArray(answer.moments)) { result.moments = result.moments.concat(answer.moments); }
         await remove(item.client_id);
         result.sent += 1;
         result.waiting -= 1;

@@ -7,10 +7,12 @@ def test_login_page_renders(client):
     assert b"Sign in" in response.data
 
 
-def test_today_requires_login(client):
+def test_signed_out_visitors_get_the_front_door_not_today(client):
     response = client.get("/")
-    assert response.status_code == 302
-    assert "/login" in response.headers["Location"]
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'data-testid="landing"' in html and 'href="/login"' in html and 'href="/register"' in html
+    assert 'data-testid="streak-count"' not in html
 
 
 def test_today_shows_streak_and_whom_to_touch(client, login, make_user, make_customer):

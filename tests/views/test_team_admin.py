@@ -131,7 +131,8 @@ def test_handing_over_and_removing_a_leaving_rep(app, session, coach, rep, colle
         in team_page
     assert 'data-testid="removed-row"' in team_page
     # Their session ended, and signing in again is refused with a clear word.
-    assert rep_client.get("/").status_code == 302
+    assert rep_client.get("/customers/").status_code == 302
+    assert 'data-testid="landing"' in rep_client.get("/").get_data(as_text=True)
     login = app.test_client().post("/login", data={"email": rep.email, "password": PASSWORD})
     assert login.status_code == 422 and "removed from its team" in login.get_data(as_text=True)
     wrong = app.test_client().post("/login", data={"email": rep.email, "password": "not the password"})

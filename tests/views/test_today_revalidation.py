@@ -192,7 +192,7 @@ def test_fragments_carry_no_tag_boosted_navigation_revalidates(device):
         == _normal(page)
 
 
-def test_a_signed_out_session_gets_the_login_not_a_304(app, device):
+def test_a_signed_out_session_gets_the_front_door_not_a_304(app, device):
     _kept(device)
     stolen = device.client.get_cookie("session").value
     tag = device.kept[""][0]
@@ -201,7 +201,9 @@ def test_a_signed_out_session_gets_the_login_not_a_304(app, device):
     thief.set_cookie("session", stolen)
     with app.app_context():
         response = thief.get("/", headers={"If-None-Match": tag})
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert response.status_code == 200 and "ETag" not in response.headers
+    html = response.get_data(as_text=True)
+    assert 'data-testid="landing"' in html and 'data-testid="streak-count"' not in html
 
 
 def test_another_session_of_the_same_rep_gets_its_own_tag(app, device, rep):
