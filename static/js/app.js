@@ -81,8 +81,6 @@
     var field = editingField();
     var top = !!field || keyboardUp();
     box.classList.toggle("toasts-top", top);
-    var vv = window.visualViewport;
-    box.style.top = top && vv ? Math.round(vv.offsetTop + 8) + "px" : "";
     var wait = false;
     if (top && field) {
       var current = toastsIn(box).filter(function (t) { return !t.classList.contains("queued"); })[0];
@@ -128,6 +126,7 @@
   document.addEventListener("htmx:load", watch);
   document.addEventListener("focusin", replace);
   document.addEventListener("focusout", function () { window.setTimeout(replace, 0); });
+  window.addEventListener("scroll", function () { if (editingField()) { replace(); } }, { passive: true });
   if (window.visualViewport) {
     window.visualViewport.addEventListener("resize", replace);
     window.visualViewport.addEventListener("scroll", replace);
@@ -923,9 +922,15 @@
     try { return closed || window.localStorage.getItem(KEY) === "1"; } catch (e) { return closed; }
   }
 
+  function showOfferOrHint() {
+    return !(installed || standalone() || dismissed()) && (!!offered || ios());
+  }
+
   function update() {
     var hide = installed || standalone() || dismissed();
     document.querySelectorAll("[data-install]").forEach(function (box) {
+      var template = box.querySelector("template[data-install-template]");
+      if (template && (showOfferOrHint())) { box.replaceChildren(template.content.cloneNode(true)); }
       var offer = box.querySelector("[data-install-offer]");
       var hint = box.querySelector("[data-install-ios]");
       var showOffer = !hide && !!offered;

@@ -192,7 +192,7 @@ def test_signed_out_pages_pass_axe(axe_page, session, make_user):
     reset = password_reset.request_reset(session, user.email, now=clock.now(), lifetime=timedelta(hours=1))
     unsubscribe = weekly_mail.unsubscribe_token(user, secret=LIVE_SECRET)
     session.commit()
-    paths = ("/login", "/register", "/offline", "/password/forgot", f"/password/reset/{reset.token}",
+    paths = ("/", "/login", "/register", "/offline", "/password/forgot", f"/password/reset/{reset.token}",
              f"/settings/weekly-mail/unsubscribe/{unsubscribe}")
     problems = {path: findings for path in paths if (findings := _audit(axe_page, path))}
     assert problems == {}

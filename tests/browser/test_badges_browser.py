@@ -1,4 +1,4 @@
-"""Badges in a real browser: a new rep's first touch celebrates "First touch" with a toast."""
+"""Badges in a real browser: a new rep's first touch celebrates "First touch"."""
 
 from datetime import timedelta
 
@@ -11,7 +11,7 @@ from .helpers import sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_the_first_touch_of_a_new_rep_shows_the_badge_toast(page, session, make_customer, make_user):
+def test_the_first_touch_of_a_new_rep_celebrates_the_badge(page, session, make_customer, make_user):
     from playwright.sync_api import expect
 
     user = make_user(email="nina@example.com", workdays=[0, 1, 2, 3, 4, 5, 6])
@@ -24,24 +24,26 @@ def test_the_first_touch_of_a_new_rep_shows_the_badge_toast(page, session, make_
     row.get_by_test_id("log-touch").click()
     row.locator('button[data-kind="call"]').click()
 
-    toast = page.get_by_test_id("badge-toast")
-    expect(toast).to_have_count(1)
-    expect(toast).to_be_visible()
-    expect(toast).to_contain_text("First touch")
-    expect(toast).to_contain_text("Logged your first touch.")
-    expect(toast).to_have_attribute("data-code", "first_touch")
     # It sits in the polite live region, so a screen reader announces it.
-    expect(page.locator("#toasts").get_by_test_id("badge-toast")).to_have_count(1)
+    moment = page.locator("#moments[aria-live=polite]").get_by_test_id("moment")
+    expect(moment).to_have_count(1)
+    expect(moment).to_be_visible()
+    expect(moment).to_have_attribute("data-kind", "badge")
+    expect(moment).to_contain_text("New badge: First touch")
+    expect(moment).to_contain_text("Logged your first touch.")
+    expect(moment).to_have_attribute("data-code", "first_touch")
     # The points line on Today followed the touch-logged event: a first call scores 4 + 3.
     expect(page.get_by_test_id("points-line")).to_contain_text("7 points today")
     expect(page.get_by_test_id("undo-toast").get_by_test_id("points-note")).to_contain_text("+7 points")
-    page.screenshot(path="/tmp/badge-toast.png", caret="initial")
+    page.screenshot(path="/tmp/badge-moment.png", caret="initial")
+    expect(moment).to_have_count(0, timeout=4_000)  # gone by itself
 
-    # The second touch earns nothing new: no second toast.
+    # The second touch earns nothing new: nothing to celebrate.
     row.get_by_test_id("log-touch").click()
     row.locator('button[data-kind="call"]').click()
     expect(page.get_by_test_id("undo-toast")).to_have_count(2)
-    expect(page.get_by_test_id("badge-toast")).to_have_count(1)
+    page.wait_for_timeout(500)
+    expect(moment).to_have_count(0)
     assert page.evaluate("window.__noReload") == "still here"
 
     page.goto("/badges")
