@@ -1,4 +1,5 @@
-"""Lighthouse on Today, Customers, Team, Trends and a 1:1 sheet, and the bytes the first load of Today transfers.
+"""Lighthouse on Today, Customers, Team, Trends, a 1:1 sheet and the signed-out landing page, and the bytes the
+first load of Today transfers.
 
 The demo organisation (``app.cli.demo``) is seeded into a throw-away SQLite file and served by the
 real app (compression and cached static files on) on 127.0.0.1. The coach Katrin Albers signs
@@ -45,6 +46,8 @@ CATEGORIES = ("performance", "accessibility", "best-practices")
 # {rep}: the demo rep's id (her 1:1 sheet, as her coach opens it).
 PAGES = (("Today", "/"), ("Customers", "/customers/"), ("Team", "/team/"), ("Trends", "/team/trends"),
          ("1:1 sheet", "/team/reps/{rep}/sheet"))
+# Pages a signed-out visitor sees (no session cookie): the front door.
+SIGNED_OUT_PAGES = (("Landing", "/"),)
 COACH = "katrin@nordlicht.example"
 PASSWORD = "lighthouse-bench"
 SCORE_GOAL = 95
@@ -97,16 +100,17 @@ class DemoServer:
         return name, client.cookies[name]
 
 
-def lighthouse(url: str, cookie: tuple[str, str], out: Path) -> dict:
-    """Run Lighthouse on *url* with the session *cookie*; return its JSON report."""
+def lighthouse(url: str, cookie: tuple[str, str] | None, out: Path) -> dict:
+    """Run Lighthouse on *url* with the session *cookie* (None: signed out); return its JSON report."""
     if not LIGHTHOUSE.exists():
         raise SystemExit(f"{LIGHTHOUSE} is missing: run `npm ci` (make bench does)")
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
     command = [
         str(LIGHTHOUSE), url, f"--chrome-flags={CHROME_FLAGS}",
         f"--only-categories={','.join(CATEGORIES)}", "--output=json", f"--output-path={out}", "--quiet",
-        f"--extra-headers={json.dumps({'Cookie': f'{cookie[0]}={cookie[1]}'})}",
     ]
+    if cookie is not None:
+        command.append(f"--extra-headers={json.dumps({'Cookie': f'{cookie[0]}={cookie[1]}'})}")
     # Lighthouse now and then fails to record the trace of a page load (NO_NAVSTART): a run
     # that fails is run once more before the benchmark gives up.
     for attempt in (1, 2):
@@ -174,13 +178,14 @@ def first_load_bytes(server: DemoServer, cookie: tuple[str, str]) -> tuple[int, 
     return total, per_response, worker
 
 
-def page_row(server: DemoServer, cookie: tuple[str, str], folder: str, label: str, path: str, note: str) -> Row:
+def page_row(server: DemoServer, cookie: tuple[str, str] | None, folder: str, label: str, path: str,
+             note: str) -> Row:
     """Run Lighthouse ``RUNS`` times on one page; print the runs and return its row (median, lowest)."""
     runs: list[dict[str, int]] = []
     for attempt in range(RUNS):
         report = lighthouse(server.url + path, cookie, Path(folder) / f"{label}-{attempt}.json")
         final = report.get("finalDisplayedUrl") or report.get("finalUrl", "")
-        if "/login" in final:
+        if "/login" in final and cookie is not None:
             raise RuntimeError(f"Lighthouse saw the login page instead of {path}")
         scores = {name: round(report["categories"][name]["score"] * 100) for name in CATEGORIES}
         runs.append(scores)
@@ -189,7 +194,8 @@ def page_row(server: DemoServer, cookie: tuple[str, str], folder: str, label: st
             print(f"      - {line}")
     medians = {name: round(median([run[name] for run in runs])) for name in CATEGORIES}
     lowest = {name: min(run[name] for run in runs) for name in CATEGORIES}
-    return Row(NAME, f"{label} ({path}) as a coach: performance / accessibility / best practices, "
+    who = "as a coach" if cookie is not None else "signed out"
+    return Row(NAME, f"{label} ({path}) {who}: performance / accessibility / best practices, "
                      f"median of {RUNS} runs (lowest)",
                f"≥ {SCORE_GOAL} each", " / ".join(f"{medians[name]} ({lowest[name]})" for name in CATEGORIES), note)
 
@@ -204,6 +210,8 @@ def run() -> list[Row]:
         cookie = server.session_cookie(COACH)
         for label, page in PAGES:
             rows.append(page_row(server, cookie, folder, label, page.format(rep=server.rep_id), note))
+        for label, page in SIGNED_OUT_PAGES:
+            rows.append(page_row(server, None, folder, label, page, note))
         total, per_response, worker = first_load_bytes(server, cookie)
     for url, size in per_response:
         print(f"      {size:7,} B  {url}")

@@ -5,7 +5,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from .. import clock, ideas, web
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..htmx import is_partial, render
 from ..queries import today as today_q
 
@@ -18,12 +18,16 @@ RECENT_ON_TODAY = 5
 
 @bp.get("/")
 def index():
-    """Show the rep's day; ``?part=`` names the block an htmx refresh wants. Signed out: the front door.
+    """Show the rep's day; ``?part=`` names the block an htmx refresh wants.
+
+    Signed out: the front door, or the sign-in page for the installed app (``?source=pwa``).
 
     The whole page is tagged with the user's page revision, local day and language: a reopened
     Today whose ETag still holds is a 304, rendered again only after a write that it shows.
     """
     if not current_user.is_authenticated:
+        if request.args.get("source") == "pwa":  # the installed app's start URL: straight to signing in
+            return login_manager.unauthorized()
         return landing()
     part = request.args.get("part")
     # A plain GET of the same URL always gets the whole page.

@@ -42,3 +42,9 @@ def test_a_signed_in_rep_at_the_front_door_gets_today(client, login, make_user):
     login(make_user())
     html = client.get("/").get_data(as_text=True)
     assert 'data-testid="streak-count"' in html and 'data-testid="landing"' not in html
+
+
+def test_the_installed_app_signed_out_opens_the_sign_in_page_not_the_landing_page(client):
+    response = client.get("/?source=pwa")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"] and "source%3Dpwa" in response.headers["Location"]
