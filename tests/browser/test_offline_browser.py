@@ -277,6 +277,8 @@ def test_a_touch_lost_in_flight_online_is_queued_with_the_same_client_id(net, se
     page.route("**/touches/", lambda route: route.abort("connectionreset") if route.request.method == "POST"
                else route.continue_())
     _log_offline(page, "visit")
+    # The replay's answer says what the touch reached: the page celebrates the rep's first badge.
+    expect(page.locator('#moments [data-testid=moment][data-code="first_touch"]')).to_be_visible(timeout=15_000)
     expect(page.get_by_test_id("outbox-toast").filter(has_text="Touches logged offline have been sent.")).to_be_visible(
         timeout=15_000)
     expect(page.locator("#outbox")).to_be_hidden()
