@@ -88,12 +88,15 @@ def test_the_goal_then_the_badge_are_celebrated_one_after_the_other_and_go(page,
     assert page.evaluate("getComputedStyle(document.querySelector('.moment-ring')).animationName") == "ring-draw"
     # Announced, never focused: the focus stays where the rep left it.
     assert page.evaluate("!document.activeElement.closest('#moments')")
+    page.wait_for_timeout(900)
     page.screenshot(path="/tmp/moment-goal.png")
     # Then the badge, with confetti, alone; each is gone after 2.5 s.
     expect(moment).to_have_attribute("data-kind", "badge", timeout=4_000)
     expect(moment).to_have_count(1)
     expect(moment).to_have_attribute("data-code", "first_touch")
     assert page.locator(".moment .confetti-bit").count() == 36
+    page.wait_for_timeout(500)
+    page.screenshot(path="/tmp/moment-badge.png", clip={"x": 0, "y": 0, "width": 390, "height": 300})
     assert page.evaluate("getComputedStyle(document.querySelector('.confetti-bit')).animationName") == "confetti-fly"
     expect(moment).to_have_count(0, timeout=4_000)
 
@@ -110,6 +113,8 @@ def test_a_celebration_goes_at_a_tap_and_the_streak_gets_a_growing_flame(page, r
     expect(moment.locator(".moment-days")).to_have_text("7")
     assert page.evaluate("getComputedStyle(document.querySelector('.moment-flame')).animationName").startswith(
         "flame-grow")
+    page.wait_for_timeout(1_200)
+    page.screenshot(path="/tmp/moment-streak.png", clip={"x": 0, "y": 0, "width": 390, "height": 200})
     moment.get_by_role("button", name="Close").click()
     expect(moment).to_have_attribute("data-kind", "goal")  # the next one, at once
     page.keyboard.press("Escape")
