@@ -186,10 +186,12 @@ def log_touch(
     awards.lock_rep(session, user)
     crisis = user.team_in_crisis if customer.owner_id == user.id else common_q.owner_in_crisis(session, customer.owner_id)
     rescue = was_quiet_before(session, customer, local_day, crisis=crisis)
-    streak_before = streak_q.summary(session, user, today=today).current
-    earlier = session.execute(
+    # What the touch reaches (``moments.detect``) needs the day's other touches, deleted ones too;
+    # a day that had one already reaches no streak milestone, so only its first touch reads the streak.
+    earlier = [(created, deleted) for created, deleted in session.execute(
         select(Touch.created_at, Touch.deleted_at).where(Touch.user_id == user.id, Touch.local_day == local_day)
-    ).all()
+    )]
+    streak_before = None if earlier else streak_q.summary(session, user, today=today).current
     touch = Touch(
         organization_id=user.organization_id,
         user_id=user.id,
@@ -221,9 +223,9 @@ def log_touch(
     scored = ledger.record(session, touch, now=now)
     earned = awards.award(session, user, now=now, touch_id=touch.id)
     reached = moment_rules.detect(
-        streak_before=streak_before,
-        streak_after=streak_q.summary(session, user, today=today).current,
-        earlier=[(created, deleted) for created, deleted in earlier],
+        streak_before=streak_before or 0,
+        streak_after=0 if streak_before is None else streak_q.summary(session, user, today=today).current,
+        earlier=earlier,
         goal=user.daily_goal or 0,
         counts_for_today=local_day == today,
     )
