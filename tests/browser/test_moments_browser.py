@@ -38,9 +38,9 @@ ANIMATIONS = """() => [...document.querySelectorAll('#moments, #moments *')]
 def new_page(browser, live_server):
     """Open phone-sized pages with extra context options (reduced motion, another user agent).
 
-    Script errors fail the test; failed loads do not (the icon sprite arrives with the icon set).
+    As with ``page``, any error the browser reports fails the test.
     """
-    contexts = []
+    contexts, errors = [], []
 
     def make(**options):
         options = {"locale": "en-US", **options}
@@ -49,14 +49,14 @@ def new_page(browser, live_server):
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
-        errors: list[str] = []
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.errors = errors
         return page
 
     yield make
     for context in contexts:
         context.close()
+    assert errors == [], f"the browser reported errors: {errors}"
 
 
 @pytest.fixture
@@ -135,7 +135,6 @@ def test_with_reduced_motion_the_celebration_shows_its_text_without_any_animatio
     assert page.evaluate(ANIMATIONS) == []
     assert page.locator(".moment-confetti").evaluate("el => getComputedStyle(el).display") == "none"
     expect(moment).to_have_count(0, timeout=4_000)
-    assert page.errors == []
 
 
 def _visible_toasts(page) -> list[str]:
@@ -244,9 +243,8 @@ def test_nothing_offers_installing_by_default(page, rep):
     expect(page.get_by_test_id("install-button")).to_have_count(0)  # still an inert template
 
 
-def test_the_browsers_install_prompt_is_offered_on_today_and_gone_once_installed(new_page, rep):
+def test_the_browsers_install_prompt_is_offered_on_today_and_gone_once_installed(page, rep):
     expect = playwright_expect()
-    page = new_page()
     sign_in(page, rep.email)
     page.goto("/")
     assert page.evaluate(OFFER_INSTALL) is True  # preventDefault: the browser's own mini-bar stays away
@@ -262,9 +260,8 @@ def test_the_browsers_install_prompt_is_offered_on_today_and_gone_once_installed
     expect(page.get_by_test_id("install-box")).to_be_hidden()
 
 
-def test_closing_the_install_box_is_remembered(new_page, rep):
+def test_closing_the_install_box_is_remembered(page, rep):
     expect = playwright_expect()
-    page = new_page()
     sign_in(page, rep.email)
     page.goto("/")
     page.evaluate(OFFER_INSTALL)
@@ -285,4 +282,3 @@ def test_on_an_iphone_the_hint_says_how_to_add_it_to_the_home_screen(new_page, r
     expect(hint).to_be_visible()
     expect(hint).to_contain_text("tap Share, then “Add to Home Screen”")
     expect(page.get_by_test_id("install-button")).to_be_hidden()
-    assert page.errors == []
