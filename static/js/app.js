@@ -892,6 +892,11 @@
   document.addEventListener("keydown", function (event) {
     if (current && event.key === "Escape") { done(); }
   });
+  // A page kept for the back button must not bring back a celebration without its timer.
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    var box = region();
+    if (box) { box.replaceChildren(); }
+  });
 })();
 
 // == Front door: install Touchbase ==
