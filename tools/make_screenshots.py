@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -61,6 +61,13 @@ GRID = [
 DEVICES = {"phone": PHONE, "laptop": LAPTOP}
 SCHEMES = ("light", "dark")
 LANGUAGES = {"en": "en-US", "de": "de-DE"}
+
+
+class QuietHandler(WSGIRequestHandler):
+    """A request handler that does not log every request."""
+
+    def log_request(self, *args, **kwargs):  # noqa: D102
+        pass
 
 
 def sign_in(browser, base: str, email: str, viewport: dict, scale: int, locale: str):
@@ -119,7 +126,7 @@ def main(argv: list[str]) -> int:
             for user in result.users:
                 user.locale = None  # the browser's language (English) decides
             db.session.commit()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         base = f"http://127.0.0.1:{server.server_port}"
