@@ -91,3 +91,13 @@ def test_on_a_phone_the_nav_is_a_bar_at_the_bottom_with_icons_and_words(page, co
     assert all(link["label"] and link["icon"] for link in nav["links"]), nav["links"]
     # The sprite loaded: the flame's <use> draws something.
     assert page.evaluate("document.querySelector('#streak svg.flame-icon use').getBBox().width") > 0
+
+
+def test_on_a_laptop_a_signed_out_page_has_no_rail_and_sits_in_the_middle(browser, live_server):
+    context = browser.new_context(viewport=LAPTOP, base_url=live_server, service_workers="block")
+    page = context.new_page()
+    page.goto("/login")
+    assert page.locator("nav.bottomnav").count() == 0
+    main = page.evaluate(BOX, "main")
+    assert abs(main["x"] - (LAPTOP["width"] - main["right"])) <= 2 and main["width"] <= 760, main
+    context.close()
