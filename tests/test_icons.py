@@ -91,3 +91,15 @@ def test_the_nav_and_the_kinds_draw_sprite_icons_with_words_beside_them(client, 
         assert re.search(rf'data-kind="{kind}"[^>]*>\s*<svg class="icon\s*"[^>]*><use href="[^"]*#{name}"', html), kind
     assert [emoji for emoji in OLD_EMOJI if emoji in html] == []
     assert 'class="icon flame-icon"' in html and "#plus" in html
+
+
+def test_an_icon_is_hidden_from_screen_readers_unless_it_has_a_label(app):
+    with app.test_request_context():
+        from flask import render_template_string
+
+        plain = render_template_string('{% from "macros/icons.html" import icon %}{{ icon("flame", class_="big") }}')
+        labelled = render_template_string('{{ icon("flame", label="Streak") }}')  # the template global
+    assert re.fullmatch(r'<svg class="icon big" aria-hidden="true" focusable="false"><use href="/static/icons/'
+                        r'sprite\.svg\?v=\w+#flame"></use></svg>', plain), plain
+    assert 'role="img"' in labelled and 'aria-label="Streak"' in labelled and "<title>Streak</title>" in labelled
+    assert "aria-hidden" not in labelled
