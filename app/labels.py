@@ -26,18 +26,19 @@ KIND_LABELS = {
     TouchKind.other: _l("Other"),
 }
 
+# Each kind's icon: a Lucide name, a symbol of static/icons/sprite.svg (tools/make_sprite.py).
 KIND_ICONS = {
-    TouchKind.call: "📞",
-    TouchKind.email: "✉️",
-    TouchKind.letter: "✍️",
-    TouchKind.visit: "🤝",
-    TouchKind.coffee: "☕",
-    TouchKind.walk: "🐕",
-    TouchKind.video: "🎥",
-    TouchKind.message: "💬",
-    TouchKind.gift: "🎁",
-    TouchKind.event: "🎟️",
-    TouchKind.other: "✨",
+    TouchKind.call: "phone",
+    TouchKind.email: "mail",
+    TouchKind.letter: "pen-line",
+    TouchKind.visit: "handshake",
+    TouchKind.coffee: "coffee",
+    TouchKind.walk: "dog",
+    TouchKind.video: "video",
+    TouchKind.message: "message-circle",
+    TouchKind.gift: "gift",
+    TouchKind.event: "ticket",
+    TouchKind.other: "sparkles",
 }
 
 WARMTH_LABELS = {
@@ -70,12 +71,12 @@ def kind_label(kind: str) -> str:
 
 
 def kind_icon(kind: str) -> str:
-    """Return the icon of a touch kind."""
+    """Return the name of a touch kind's icon in the sprite (templates call ``icon(kind_icon(kind))``)."""
     return KIND_ICONS[TouchKind(kind)]
 
 
 def kind_choices() -> tuple[tuple[str, str, str], ...]:
-    """Return ``(kind, icon, translated label)`` of every touch kind, in the order forms offer them."""
+    """Return ``(kind, icon name, translated label)`` of every touch kind, in the order forms offer them."""
     labels = _labels()[0]
     return tuple((kind.value, KIND_ICONS[kind], labels[kind]) for kind in KINDS)
 

@@ -232,9 +232,16 @@ def init_app(app: Flask) -> None:
         follow_up_when=labels.follow_up_when,
         touch_kinds=labels.KINDS,
         get_locale=get_locale,
+        icon=_icon,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+
+def _icon(*args, **kwargs):
+    """Render the ``icon`` macro of templates/macros/icons.html."""
+    # A global, because a block drawn alone (render_block) does not see its template's imports.
+    return current_app.jinja_env.get_template("macros/icons.html").module.icon(*args, **kwargs)
 
 
 def current_org_users():

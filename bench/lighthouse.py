@@ -1,5 +1,5 @@
-"""Lighthouse on Today, Customers, Team, Trends, a 1:1 sheet and the signed-out landing page, and the bytes the
-first load of Today transfers.
+"""Lighthouse on seven pages (Today, Customers, Streak, Badges, Team, Trends, a 1:1 sheet) and the signed-out
+landing page; Today's first-load bytes.
 
 The demo organisation (``app.cli.demo``) is seeded into a throw-away SQLite file and served by the
 real app (compression and cached static files on) on 127.0.0.1. The coach Katrin Albers signs
@@ -44,8 +44,8 @@ CHROME_FLAGS = ("--headless=new --no-sandbox --disable-gpu --disable-background-
                 "--disable-component-update --no-first-run")
 CATEGORIES = ("performance", "accessibility", "best-practices")
 # {rep}: the demo rep's id (her 1:1 sheet, as her coach opens it).
-PAGES = (("Today", "/"), ("Customers", "/customers/"), ("Team", "/team/"), ("Trends", "/team/trends"),
-         ("1:1 sheet", "/team/reps/{rep}/sheet"))
+PAGES = (("Today", "/"), ("Customers", "/customers/"), ("Streak", "/streak/"), ("Badges", "/badges/"),
+         ("Team", "/team/"), ("Trends", "/team/trends"), ("1:1 sheet", "/team/reps/{rep}/sheet"))
 # Pages a signed-out visitor sees (no session cookie): the front door.
 SIGNED_OUT_PAGES = (("Landing", "/"),)
 COACH = "katrin@nordlicht.example"

@@ -39,6 +39,7 @@ SHELL_FILES = (
     "js/outbox.js",
     "js/app.js",
     "icons/favicon.svg",
+    "icons/sprite.svg",
     "icons/icon-192.png",
 )
 SCREENSHOTS = (

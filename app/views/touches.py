@@ -13,7 +13,7 @@ from .. import clock, redirects
 from ..extensions import db
 from ..htmx import fragment, is_partial, removed, render, trigger
 from ..kinds import TouchKind
-from ..labels import kind_icon, kind_label
+from ..labels import kind_label
 from ..models import Touch
 from ..operations import Invalid, NotFound
 from ..operations import touches as ops
@@ -59,9 +59,8 @@ def _own_touch(touch_id: int) -> Touch:
 
 
 def _summary(touch: Touch) -> str:
-    """Describe a touch in one short line, e.g. "☕ Coffee with Müller AG"."""
-    return _("%(icon)s %(kind)s with %(name)s", icon=kind_icon(touch.kind), kind=kind_label(touch.kind),
-             name=touch.customer.name)
+    """Describe a touch in one short line, e.g. "Coffee with Müller AG"."""
+    return _("%(kind)s with %(name)s", kind=kind_label(touch.kind), name=touch.customer.name)
 
 
 @bp.get("/")

@@ -414,7 +414,17 @@
     var icon = document.createElement("span");
     icon.className = "touch-icon";
     icon.setAttribute("aria-hidden", "true");
-    icon.textContent = (item.label && item.label.icon) || "📤";
+    var ref = (item.label && item.label.icon) || "";
+    if (ref.indexOf("#") > 0) {
+      var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+      svg.setAttribute("class", "icon");
+      var use = document.createElementNS("http://www.w3.org/2000/svg", "use");
+      use.setAttribute("href", ref);
+      svg.appendChild(use);
+      icon.appendChild(svg);
+    } else {
+      icon.textContent = ref;  // a touch queued before the icons were drawn from the sprite
+    }
     var text = document.createElement("div");
     text.className = "touch-text";
     var strong = document.createElement("strong");
@@ -484,10 +494,10 @@
     }).catch(function () { /* no Background Sync: the "online" event and the next page load send it */ });
   }
 
+  // The kind's words, and its icon: the sprite reference of the button's <svg><use>.
   function kindLabel(button) {
-    var icon = button.querySelector("[aria-hidden]");
-    var iconText = icon ? icon.textContent.trim() : "";
-    return { icon: iconText, kind: button.textContent.replace(iconText, "").trim() };
+    var use = button.querySelector("svg use");
+    return { icon: use ? use.getAttribute("href") : "", kind: button.textContent.trim() };
   }
 
   // Put the form's touch into the outbox. Returns false when it cannot (then the form goes on).

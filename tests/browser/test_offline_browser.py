@@ -174,7 +174,7 @@ def test_the_offline_page_stands_in_for_a_page_that_cannot_load(net, session, ma
     page.goto("/")
     expect(page.get_by_test_id("offline")).to_be_visible()
     # The static shell still comes from the cache (the offline page is styled).
-    assert page.evaluate("getComputedStyle(document.querySelector('.card')).borderRadius") == "14px"
+    assert page.evaluate("getComputedStyle(document.querySelector('.card')).borderRadius") == "18px"
 
     page.context.set_offline(False)
     page.get_by_role("link", name="Try again").click()
@@ -196,6 +196,8 @@ def test_a_touch_logged_offline_arrives_exactly_once(net, session, make_user, ma
     expect(page.get_by_test_id("outbox-item")).to_contain_text("Coffee")
     expect(page.get_by_test_id("outbox-item")).to_contain_text("Müller AG")
     expect(page.get_by_test_id("outbox-item")).to_contain_text("Waiting for a connection")
+    # the kind's icon from the sprite, as on the button
+    assert page.get_by_test_id("outbox-item").locator("svg.icon use").get_attribute("href").endswith("#coffee")
     assert _count(session, rep) == 0
     stored = page.evaluate("TouchbaseOutbox.all()")
     assert len(stored) == 1 and stored[0]["body"]["occurred_at"][-6:] in ("+01:00", "+02:00")

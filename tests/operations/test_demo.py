@@ -435,7 +435,7 @@ def test_demo_users_sign_in_and_see_their_day(runner, session, client, login, em
     assert match and (int(match.group(1)), int(match.group(2))) == (day.done, user.daily_goal)
     if email == demo.DEMO_REP:
         assert day.streak.current >= 14 and 1 <= day.done < user.daily_goal
-        assert "Done for today" in html and "❄️" in html
+        assert "Done for today" in html and '#snowflake"' in html
     top = today_q.whom_to_touch(session, user, today=today)[0]
     assert str(escape(top.customer.name)) in html
     assert str(escape(demo.CRISIS_REASON)) in html  # the crisis banner
