@@ -96,6 +96,9 @@ def sign_in(base: str) -> str:
                              headers=header(), allow_redirects=False, timeout=10)
     assert response.status_code == 302, (response.status_code, response.text[:300])
     cookies.update(response.cookies.get_dict())
+    # Signing in rotates the CSRF token: the first page afterwards stores the new one in the session cookie.
+    home = requests.get(base + "/", headers=header(), allow_redirects=False, timeout=10)
+    cookies.update(home.cookies.get_dict())
     return header()["Cookie"]
 
 
