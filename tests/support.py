@@ -20,6 +20,14 @@ def csrf_token_from(html: str) -> str:
     return match.group(1)
 
 
+def without_csrf_tokens(html: str) -> str:
+    """The page with its CSRF tokens blanked, to compare two answers.
+
+    A token is signed with the second it was made in, so two answers a second apart differ there alone.
+    """
+    return re.sub(r"\b[\w-]{20,}\.[\w-]{6}\.[\w-]{20,}\b", "CSRF", html)
+
+
 def import_confirm_fields(html: str) -> dict[str, str]:
     """Return the hidden fields (token and content) of an import preview's confirm form."""
     form = re.search(r'<form id="import-confirm".*?</form>', html, re.S)

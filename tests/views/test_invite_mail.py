@@ -12,7 +12,7 @@ from app import create_app
 from app.extensions import db
 from app.kinds import Role
 from app.models import Invite, User
-from support import PASSWORD
+from support import PASSWORD, without_csrf_tokens
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")  # NOW: Friday 27 Nov 2026, 11:00 in Berlin
 
@@ -152,7 +152,8 @@ def test_an_address_with_an_account_anywhere_gets_the_same_answer(client, login,
 
 
 def _without_list(html: str) -> str:
-    return html.split("<h3>", 1)[0]  # the open invites list below names both addresses
+    """The page above the open invites list (which names both addresses), CSRF tokens blanked."""
+    return without_csrf_tokens(html.split("<h3>", 1)[0])
 
 
 def _hash(address: str) -> str:

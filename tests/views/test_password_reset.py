@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import PasswordReset, User
 from app.operations import accounts
 from smtp_server import SilentServer, mail_to
-from support import PASSWORD
+from support import PASSWORD, without_csrf_tokens
 
 NEW_PASSWORD = "a brand new passphrase"
 SENT = "If an account exists for that address, we sent a link"
@@ -115,7 +115,8 @@ def test_a_sent_request_redirects_to_a_page_that_is_safe_to_reload(client, rita,
 def test_known_and_unknown_addresses_get_the_same_answer(client, rita, session, smtp_server):
     known = _ask(client, "rita@example.com")
     unknown = _ask(client, "nobody@example.com")
-    assert (known.status_code, known.get_data()) == (unknown.status_code, unknown.get_data())
+    assert known.status_code == unknown.status_code == 200
+    assert without_csrf_tokens(known.get_data(as_text=True)) == without_csrf_tokens(unknown.get_data(as_text=True))
     assert _resets(session) == 1  # only the account got a link
     notice = smtp_server.one("nobody@example.com")
     assert "There is no Touchbase account with this address" in notice.text
