@@ -46,7 +46,7 @@ from flask.cli import AppGroup
 from sqlalchemy import ColumnElement, delete, false, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from .. import badges, challenges, clock, warmth
+from .. import badges, challenges, clock, points, warmth
 from ..extensions import db
 from ..kinds import Direction, Role, Tier, TouchKind
 from ..models import BadgeAward, CrisisPeriod, Customer, FollowUp, Organization, Team, Touch, User
@@ -457,12 +457,20 @@ def _today_count(rng: random.Random, person: Person, user: User, today: date) ->
     return rng.choices(range(1, len(person.pattern.per_day) + 1), weights=person.pattern.per_day)[0]
 
 
-def _pick_customers(rng: random.Random, plans: list[_Plan], day: date, count: int) -> list[_Plan]:
-    """Pick whom a person touched on *day*: forced ones first, then the most overdue, by chance."""
+def _pick_customers(rng: random.Random, plans: list[_Plan], day: date, count: int, *,
+                    unobtrusive: bool = False) -> list[_Plan]:
+    """Pick whom a person touched on *day*: forced ones first, then the most overdue, by chance.
+
+    *unobtrusive* leaves out customers touched :data:`points.CAP_TOUCHES` times already in the
+    unobtrusive cap's window, so that what is picked scores: today's touches, which the Today
+    page counts.
+    """
     chosen = [p for p in plans if p.forced_day == day]
+    window_start, _ = points.cap_window(day)
     pool = [
         p for p in plans
         if p not in chosen and p.first_day <= day and (p.last_day is None or day <= p.last_day)
+        and not (unobtrusive and sum(window_start <= d < day for d in p.days) >= points.CAP_TOUCHES)
     ]
     weights = []
     for p in pool:
@@ -574,7 +582,7 @@ def _history(rng: random.Random, user: User, person: Person, plans: list[_Plan],
     rows = []
     for day, count in days:
         weekend = day.weekday() not in user.workday_set
-        for plan in _pick_customers(rng, plans, day, min(count, 1) if weekend else count):
+        for plan in _pick_customers(rng, plans, day, min(count, 1) if weekend else count, unobtrusive=day == today):
             row = _touch_row(rng, user, locale, plan, day, _pick_kind(rng, plan.contact, weekend))
             if row["occurred_at"] > now:
                 if person.pattern.today is not Today.partly:

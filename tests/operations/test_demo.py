@@ -125,6 +125,7 @@ def check_showcase(session, now: datetime) -> None:
     assert day.streak.current >= 14 and day.streak.freezes >= 1 and len(day.streak.frozen_days) >= 1
     assert day.streak.today_active and not day.streak.at_risk
     assert 1 <= day.done < lena.daily_goal
+    assert day.points.today > 0  # what she logged today counts: not beyond the unobtrusive cap
     assert today_q.my_recent_touches(session, lena, limit=1)[0].local_day == today
 
     # A second rep's streak is at risk tonight: a workday for her, nothing logged yet.
