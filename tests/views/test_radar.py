@@ -1,5 +1,6 @@
 """The coach's quiet radar on /team: facts per rep, risk order, drill-down, weekly summary, query count."""
 
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -210,3 +211,15 @@ def test_team_page_runs_the_same_number_of_queries_for_3_and_30_reps(app, sessio
     print(f"\n/team SQL statements: 3 reps -> {counts[3]}, 30 reps -> {counts[30]} (1,500 customers each)")
     assert counts[3] == counts[30]
     assert counts[30] <= 25
+
+
+def test_the_radar_names_the_first_quiet_customers_and_links_the_rest(app, session, coach, team, make_user,
+                                                                      make_customer):
+    rep = make_user(team=team, name="Rita Rep")
+    for i, name in enumerate(("Alpha AG", "Beta GmbH", "Gamma KG", "Delta SE", "Epsilon Ltd")):
+        make_customer(rep, name, tier="A", now=NOW - timedelta(days=30 + i))
+    html = _signed_in(app, session, coach).get("/team/").get_data(as_text=True)
+    paragraph = re.search(r'<p [^>]*data-testid="radar-quiet">(.*?)</p>', html, re.S).group(1)
+    text = " ".join(re.sub(r"<[^>]+>", "", paragraph).split())
+    assert text == "Quiet: Epsilon Ltd, Delta SE, Gamma KG&nbsp;· 2 more"  # the most quiet first
+    assert f'href="/team/reps/{rep.id}">2 more</a>' in html
