@@ -29,7 +29,9 @@ fixed random seed makes the same ``now`` always give the same data. On any day o
 Touches are written directly (``log_touch`` only accepts three days back), each with
 ``occurred_at`` from a plausible local wall time in the rep's zone, never after ``now``, and
 ``local_day`` and ``rescue`` exactly as logging would have stored them; points, badges and
-the kept streak state are then computed by the same operations as live touches.
+the kept streak state are then computed by the same operations as live touches. Each badge is
+dated the day the history earned it, and today's touches score (nobody's customer is beyond the
+unobtrusive cap today).
 """
 
 from __future__ import annotations
@@ -682,8 +684,7 @@ def create(session: Session, *, now: datetime, password_hash: str) -> SeedResult
     person, user = next((p, u) for p, u in zip(PEOPLE, users) if p.email == DEMO_REP)
     _one_away(rng, rows, user, person.notes_locale, today=user.today(now))
     _mark_rescues(rows, {p.customer.id: p.customer for p in plans})
-    if rows:
-        session.execute(insert(Touch), rows)
+    _insert_awarding_day_by_day(session, rows, users, now=now)
     for plan in plans:
         plan.customer.last_touch_day = max(plan.days, default=None)
     session.flush()
@@ -769,6 +770,25 @@ def _start_crisis(session: Session, coach: User, *, now: datetime) -> None:
     day = coach.today(now) - timedelta(days=CRISIS_DAYS_AGO)
     at = _local_instant(day, CRISIS_AT.hour, CRISIS_AT.minute, coach.timezone)
     crisis.start_crisis(session, coach, reason=CRISIS_REASON, message=CRISIS_MESSAGE, now=at)
+
+
+def _insert_awarding_day_by_day(session: Session, rows: list[dict], users: list[User], *, now: datetime) -> None:
+    """Insert the touch rows a local day at a time, each day followed by the badges it earned.
+
+    So a badge is dated the day the history earned it (in the evening of that day, or *now* on
+    today), as if every touch had been logged live. The customers' last touch days are set only
+    afterwards: until then no customer looks freshly touched, so a badge that rests on warmth
+    waits for the final award of ``_score_history`` rather than coming early.
+    """
+    by_id = {user.id: user for user in users}
+    days: dict[date, list[dict]] = {}
+    for row in sorted(rows, key=lambda r: r["occurred_at"]):
+        days.setdefault(row["local_day"], []).append(row)
+    for day in sorted(days):
+        session.execute(insert(Touch), days[day])
+        for user_id in sorted({row["user_id"] for row in days[day]}):
+            user = by_id[user_id]
+            awards.award(session, user, now=min(now, _local_instant(day, 21, 0, user.timezone)))
 
 
 def _score_history(session: Session, organization: Organization, users: list[User], *, now: datetime) -> None:

@@ -257,6 +257,26 @@ def test_the_history_has_its_points_and_badges_already_announced(session):
     assert session.scalar(select(func.count()).where(BadgeAward.announced_at.is_(None))) == 0
 
 
+def test_each_badge_is_dated_the_day_the_history_earned_it(session):
+    now = _berlin(2026, 11, 27, 11, 0)
+    demo.seed(session, now=now, password_hash="x")
+    session.commit()
+    lena = session.scalar(select(User).where(User.email == demo.DEMO_REP))
+    awarded = {a.code: a for a in session.scalars(select(BadgeAward).where(BadgeAward.user_id == lena.id))}
+    mine = session.scalars(select(Touch).where(Touch.user_id == lena.id).order_by(Touch.occurred_at)).all()
+    assert awarded["first_touch"].local_day == mine[0].local_day
+    streak_days = sorted({t.local_day for t in mine})
+    for code, length in (("streak_7", 7), ("streak_30", 30)):
+        day = awarded[code].local_day
+        before = streak_q.summary(session, lena, today=day - timedelta(days=1)).current
+        assert before < length <= streak_q.summary(session, lena, today=day).current
+        assert day in streak_days  # the day's touch made it
+    assert awarded["streak_7"].local_day < awarded["streak_30"].local_day < lena.today(now)
+    assert len({a.local_day for a in awarded.values()}) >= 5
+    for award in awarded.values():
+        assert award.local_day == lena.day_of(award.awarded_at) and award.awarded_at <= now
+
+
 def test_the_kept_streak_state_equals_a_fresh_fold(runner, session):
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
     result = runner.invoke(args=["streaks", "rebuild", "--check"])
