@@ -180,8 +180,9 @@ def test_find_before_you_log_searches_and_tells_namesakes_apart(client, session,
     session.commit()
     html = client.get("/touches/new?q=schmidt").get_data(as_text=True)
     assert "3 matches for “schmidt”" in html and "Bernd Meier" not in html
-    rows = re.findall(r'<li class="whom-row" data-testid="log-pick-row">(.*?)</li>', html, re.S)
-    details = [re.findall(r'data-testid="tell-apart">([^<]*)<', row) for row in rows]
+    found = re.findall(r'<li class="whom-row warmth-(\w+)" data-testid="log-pick-row">(.*?)</li>', html, re.S)
+    assert [warmth for warmth, _row in found] == ["new"] * 3  # the warmth dot, as on Today
+    details = [re.findall(r'data-testid="tell-apart">([^<]*)<', row) for _warmth, row in found]
     assert sorted(d[0] if d else "" for d in details) == sorted(["a.schmidt@example.com", "anna@baeckerei.example",
                                                                  "added Nov 27, 2026"])
     assert html.count("Bäckerei Schmidt") >= 2  # the company on every row that has one
