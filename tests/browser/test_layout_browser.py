@@ -4,7 +4,7 @@ The names of a customer, its company, the rep, the coach, the team, a challenge,
 the notes are unbreakable 60-character compounds. Every GET page of the URL map a rep, a coach
 and an admin reach (and the signed-out ones) is loaded at 360×740 and 390×844 in both languages:
 no page may be wider than the screen, and no button with a label of the app (not a user's name)
-may wrap to a second line.
+may wrap to a second line, and no word of a checkbox or radio label may break over two.
 """
 
 from __future__ import annotations
@@ -66,6 +66,27 @@ WRAPPED_BUTTONS = """(names) => {
   return wrapped;
 }"""
 
+# Words of a choice's label (a checkbox or radio pill) broken over two lines: "Donnersta|g" (a line
+# may still end at a hyphen or a dash: "e-|mail", "1–|100").
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const el of document.querySelectorAll('.check, .segmented label')) {
+    if (!el.checkVisibility() || el.closest('.sr-only')) continue;
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest('.sr-only, [aria-hidden]')) continue;
+      for (const match of node.textContent.matchAll(/[^\\s\u2010-\u2015-]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+        if (tops.size > 1) broken.push(match[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
 
 @pytest.fixture
 def long_names(session, make_org, make_user, make_customer):
@@ -119,7 +140,8 @@ def long_names(session, make_org, make_user, make_customer):
 
 
 def _measure(page, lang: str) -> dict:
-    """Return what is wrong with the page as shown: wider than the screen, buttons on two lines (German)."""
+    """Return what is wrong with the page as shown: wider than the screen, buttons on two lines (German),
+    a word of a checkbox or radio label broken over two lines."""
     problems = {}
     overflow = page.evaluate(OVERFLOW)
     if overflow["scroll"] > overflow["width"]:
@@ -128,6 +150,9 @@ def _measure(page, lang: str) -> dict:
         wrapped = page.evaluate(WRAPPED_BUTTONS, list(COMPOUNDS))
         if wrapped:
             problems["buttons on two lines"] = wrapped
+    broken = page.evaluate(BROKEN_WORDS)
+    if broken:
+        problems["words broken in a choice"] = broken
     return problems
 
 
