@@ -187,11 +187,13 @@ def log_touch(
     crisis = user.team_in_crisis if customer.owner_id == user.id else common_q.owner_in_crisis(session, customer.owner_id)
     rescue = was_quiet_before(session, customer, local_day, crisis=crisis)
     # What the touch reaches (``moments.detect``) needs the day's other touches, deleted ones too;
-    # a day that had one already reaches no streak milestone, so only its first touch reads the streak.
+    # a day that had one already reaches no streak milestone, so only its first touch reads the streak
+    # (before and after); for the others both stay 0.
     earlier = [(created, deleted) for created, deleted in session.execute(
         select(Touch.created_at, Touch.deleted_at).where(Touch.user_id == user.id, Touch.local_day == local_day)
     )]
-    streak_before = None if earlier else streak_q.summary(session, user, today=today).current
+    first_of_day = not earlier
+    streak_before = streak_q.summary(session, user, today=today).current if first_of_day else 0
     touch = Touch(
         organization_id=user.organization_id,
         user_id=user.id,
@@ -223,8 +225,8 @@ def log_touch(
     scored = ledger.record(session, touch, now=now)
     earned = awards.award(session, user, now=now, touch_id=touch.id)
     reached = moment_rules.detect(
-        streak_before=streak_before or 0,
-        streak_after=0 if streak_before is None else streak_q.summary(session, user, today=today).current,
+        streak_before=streak_before,
+        streak_after=streak_q.summary(session, user, today=today).current if first_of_day else 0,
         earlier=earlier,
         goal=user.daily_goal or 0,
         counts_for_today=local_day == today,

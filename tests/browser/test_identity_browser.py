@@ -45,17 +45,33 @@ def coach_and_rep(session, make_org, make_user, make_customer):
     return coach, rep
 
 
+@pytest.fixture
+def laptop(browser, live_server):
+    """Return a function that opens *path* at 1280×800, signed in as *email* (or signed out)."""
+    contexts = []
+
+    def open_page(path: str, email: str | None = None):
+        context = browser.new_context(viewport=LAPTOP, base_url=live_server, service_workers="block")
+        contexts.append(context)
+        page = context.new_page()
+        if email is not None:
+            sign_in(page, email)
+        page.goto(path)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
 def side_by_side(left: dict, right: dict) -> bool:
     """Whether *right* sits to the right of *left*, the two overlapping in height."""
     return right["x"] >= left["right"] - 1 and right["y"] < left["bottom"] and left["y"] < right["bottom"]
 
 
-def test_on_a_laptop_the_nav_is_a_side_rail_and_today_has_two_columns(browser, live_server, coach_and_rep):
+def test_on_a_laptop_the_nav_is_a_side_rail_and_today_has_two_columns(laptop, coach_and_rep):
     _coach, rep = coach_and_rep
-    context = browser.new_context(viewport=LAPTOP, base_url=live_server, service_workers="block")
-    page = context.new_page()
-    sign_in(page, rep.email)
-    page.goto("/")
+    page = laptop("/", rep.email)
     nav = page.evaluate(NAV)
     assert nav["visible"] and nav["x"] == 0 and nav["y"] == 0, nav
     assert nav["height"] >= LAPTOP["height"] - 1 and nav["right"] <= 320, nav  # a rail down the left side
@@ -64,21 +80,16 @@ def test_on_a_laptop_the_nav_is_a_side_rail_and_today_has_two_columns(browser, l
     assert side_by_side(whom, summary), (whom, summary)
     assert whom["x"] >= nav["right"], (whom, nav)  # nothing under the rail
     assert page.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"]
-    context.close()
 
 
-def test_on_a_laptop_the_team_page_shows_the_radar_beside_the_team(browser, live_server, coach_and_rep):
+def test_on_a_laptop_the_team_page_shows_the_radar_beside_the_team(laptop, coach_and_rep):
     coach, _rep = coach_and_rep
-    context = browser.new_context(viewport=LAPTOP, base_url=live_server, service_workers="block")
-    page = context.new_page()
-    sign_in(page, coach.email)
-    page.goto("/team/")
+    page = laptop("/team/", coach.email)
     radar, members = page.evaluate(BOX, "#radar"), page.evaluate(BOX, "#crisis")
     assert side_by_side(radar, members), (radar, members)
     nav = page.evaluate(NAV)
     assert nav["visible"] and nav["bottom"] - nav["y"] > 400 and nav["x"] == 0, nav
     assert page.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"]
-    context.close()
 
 
 def test_on_a_phone_the_nav_is_a_bar_at_the_bottom_with_icons_and_words(page, coach_and_rep):
@@ -93,11 +104,8 @@ def test_on_a_phone_the_nav_is_a_bar_at_the_bottom_with_icons_and_words(page, co
     assert page.evaluate("document.querySelector('#streak svg.flame-icon use').getBBox().width") > 0
 
 
-def test_on_a_laptop_a_signed_out_page_has_no_rail_and_sits_in_the_middle(browser, live_server):
-    context = browser.new_context(viewport=LAPTOP, base_url=live_server, service_workers="block")
-    page = context.new_page()
-    page.goto("/login")
+def test_on_a_laptop_a_signed_out_page_has_no_rail_and_sits_in_the_middle(laptop):
+    page = laptop("/login")
     assert page.locator("nav.bottomnav").count() == 0
     main = page.evaluate(BOX, "main")
     assert abs(main["x"] - (LAPTOP["width"] - main["right"])) <= 2 and main["width"] <= 760, main
-    context.close()
